@@ -1,0 +1,171 @@
+//! The `valhalla` command line. Every flag also reads an environment variable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, App};
+use crate::db::{self, Db};
+use crate::domain::{Role, SystemClock};
+use crate::household::service::{self, Bootstrap};
+
+#[derive(Debug, Parser)]
+#[command(name = "valhalla", version, about = "Self-hosted household operations server")]
+pub struct Cli {
+    /// Directory for the embedded SQLite database and other local data.
+    #[arg(long, env = "VALHALLA_DATA_DIR", default_value = "./valhalla-data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL: `postgres://…` for PostgreSQL; default SQLite in the data directory.
+    #[arg(long, env = "VALHALLA_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VALHALLA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Token for the owner created on an empty database (else a random one is printed once).
+    #[arg(long, env = "VALHALLA_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    pub bootstrap_token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new token for a member, creating the member (and household) when missing.
+    Create {
+        /// Member name.
+        #[arg(long)]
+        member: String,
+        /// Member role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Household name (default: the household created at bootstrap).
+        #[arg(long)]
+        household: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Owner,
+    Adult,
+    Member,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Owner => Role::Owner,
+            RoleArg::Adult => Role::Adult,
+            RoleArg::Member => Role::Member,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> CliResult {
+    let url = db::resolve_url(cli.database_url.as_deref(), &cli.data_dir)?;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        bind: "127.0.0.1:8080".into(),
+        bootstrap_token: std::env::var("VALHALLA_BOOTSTRAP_TOKEN").ok(),
+    })) {
+        Command::Serve(args) => serve(&url, args).await,
+        Command::Migrate => {
+            let db = open(&url).await?;
+            db.close().await;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            member,
+            role,
+            household,
+        }) => {
+            let db = open(&url).await?;
+            let token = service::create_token(
+                &db,
+                household.as_deref(),
+                &member,
+                role.into(),
+                chrono::Utc::now(),
+            )
+            .await?;
+            db.close().await;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+/// Connects and brings the schema up to date.
+async fn open(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn serve(url: &str, args: ServeArgs) -> CliResult {
+    let db = open(url).await?;
+    let now = chrono::Utc::now();
+    match service::bootstrap(&db, args.bootstrap_token.as_deref(), now).await? {
+        Bootstrap::CreatedWithToken(token) => {
+            eprintln!(
+                "Created household \"Home\" with member \"owner\". Owner API token (shown once, store it now):\n\n    {token}\n"
+            );
+        }
+        Bootstrap::CreatedWithConfiguredToken => {
+            tracing::info!("created household \"Home\"; the owner's token is VALHALLA_BOOTSTRAP_TOKEN");
+        }
+        Bootstrap::AlreadyDone => {}
+    }
+    let mut conn = db.begin().await?;
+    crate::idempotency::purge_expired(conn.conn(), now - crate::idempotency::RETENTION).await?;
+    conn.commit().await?;
+    let listener = tokio::net::TcpListener::bind(&args.bind).await?;
+    tracing::info!(bind = %listener.local_addr()?, backend = ?db.backend(), "valhalla listening");
+    let app = App::new(db.clone(), Arc::new(SystemClock));
+    app::serve(app, listener, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,151 @@
+//! Who is calling: bearer token → member → household. Every `/core` route sits behind
+//! [`authenticate`]; handlers take a [`Ctx`] (or a [`Caller`]) to learn who it is.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::app::App;
+use crate::db::Tx;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::household::model::{Settings, hash_token};
+use crate::household::store as household_store;
+use crate::idempotency::{IdempotencyKey, RequestTx};
+
+/// The authenticated member and their household's settings.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub household_id: String,
+    pub member_id: String,
+    pub member_name: String,
+    pub role: Role,
+    pub settings: Settings,
+}
+
+impl Caller {
+    fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not {what}",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// Members and above: everyday records.
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        self.require(self.role.can_write(), "change records")
+    }
+
+    /// Adults and owners: money and approvals.
+    pub fn require_adult(&self, what: &str) -> Result<(), ApiError> {
+        self.require(self.role.can_manage_money(), what)
+    }
+
+    /// Owners only: settings, members, policy.
+    pub fn require_owner(&self, what: &str) -> Result<(), ApiError> {
+        self.require(self.role.can_administer(), what)
+    }
+}
+
+/// Middleware: resolves the bearer token or answers 401.
+pub async fn authenticate(
+    State(app): State<Arc<App>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return ApiError::unauthorized().into_response();
+    };
+    let caller = match lookup(&app, token).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return ApiError::unauthorized().into_response(),
+        Err(err) => return err.into_response(),
+    };
+    tracing::Span::current().record("member.id", caller.member_id.as_str());
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+async fn lookup(app: &App, token: &str) -> Result<Option<Caller>, ApiError> {
+    let mut conn = app.db.read().await?;
+    Ok(household_store::caller_for_token(&mut conn, &hash_token(token)).await?)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// Everything a `/core` handler needs: the app, the caller, and the request's
+/// `Idempotency-Key` (if any), which [`Ctx::begin`] threads into the write transaction.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub caller: Caller,
+    idempotency: Option<IdempotencyKey>,
+}
+
+impl FromRequestParts<Arc<App>> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, app).await?;
+        Ok(Ctx {
+            app: app.clone(),
+            caller,
+            idempotency: parts.extensions.get::<IdempotencyKey>().cloned(),
+        })
+    }
+}
+
+impl Ctx {
+    /// Starts the request's write transaction. Finish it with [`RequestTx::finish`], which
+    /// records the idempotency key in the same transaction as the effect.
+    pub async fn begin(&self) -> Result<RequestTx, ApiError> {
+        let tx: Tx = self.app.db.begin().await?;
+        Ok(RequestTx::new(
+            tx,
+            self.app.db.clone(),
+            self.caller.household_id.clone(),
+            self.caller.member_id.clone(),
+            self.idempotency.clone(),
+            self.app.clock.now(),
+        ))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.app.clock.now()
+    }
+
+    /// Today in the household's time zone.
+    pub fn today(&self) -> NaiveDate {
+        crate::domain::day::local_today(self.now(), self.caller.settings.timezone)
+    }
+
+    pub fn household_id(&self) -> &str {
+        &self.caller.household_id
+    }
+}

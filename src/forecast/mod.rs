@@ -1,0 +1,4 @@
+//! Usage log and run-out forecasts.
+
+pub mod model;
+pub mod store;

@@ -1,0 +1,21 @@
+//! Valhalla: a self-hosted household-operations server.
+//!
+//! Layout: `router` (the route table) → `extract` (auth, JSON/query wrappers) → per-domain
+//! modules (`inventory`, `household`, …, each with `handlers`, `model`, `store`) → `db`.
+//! See `docs/ARCHITECTURE.md`.
+
+pub mod app;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod forecast;
+pub mod household;
+pub mod idempotency;
+pub mod inventory;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+pub mod reply;
+pub mod router;
