@@ -11,13 +11,27 @@ use crate::domain::{Role, SystemClock};
 use crate::household::service::{self, Bootstrap};
 
 #[derive(Debug, Parser)]
-#[command(name = "valhalla", version, about = "Self-hosted household operations server")]
+#[command(
+    name = "valhalla",
+    version,
+    about = "Self-hosted household operations server"
+)]
 pub struct Cli {
     /// Directory for the embedded SQLite database and other local data.
-    #[arg(long, env = "VALHALLA_DATA_DIR", default_value = "./valhalla-data", global = true)]
+    #[arg(
+        long,
+        env = "VALHALLA_DATA_DIR",
+        default_value = "./valhalla-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL: `postgres://…` for PostgreSQL; default SQLite in the data directory.
-    #[arg(long, env = "VALHALLA_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VALHALLA_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -133,7 +147,9 @@ async fn serve(url: &str, args: ServeArgs) -> CliResult {
             );
         }
         Bootstrap::CreatedWithConfiguredToken => {
-            tracing::info!("created household \"Home\"; the owner's token is VALHALLA_BOOTSTRAP_TOKEN");
+            tracing::info!(
+                "created household \"Home\"; the owner's token is VALHALLA_BOOTSTRAP_TOKEN"
+            );
         }
         Bootstrap::AlreadyDone => {}
     }

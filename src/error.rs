@@ -108,7 +108,11 @@ impl ApiError {
 
     /// 404 for an object that does not exist in the caller's household.
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what} not found"),
+        )
     }
 
     /// 404 for an id in the request body that names nothing in the caller's household.

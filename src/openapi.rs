@@ -30,11 +30,17 @@ pub fn base() -> OpenApi {
 
 /// The error statuses any operation may answer, with when.
 const COMMON_ERRORS: &[(&str, &str)] = &[
-    ("400", "Invalid input: malformed JSON, wrong types, missing or out-of-range fields"),
+    (
+        "400",
+        "Invalid input: malformed JSON, wrong types, missing or out-of-range fields",
+    ),
     ("401", "Missing or unknown bearer token"),
     ("403", "The caller's role may not do this"),
     ("404", "No such object in the caller's household"),
-    ("409", "Conflicts with the current state, or an Idempotency-Key reused with another request"),
+    (
+        "409",
+        "Conflicts with the current state, or an Idempotency-Key reused with another request",
+    ),
     ("412", "If-Match does not match the current version"),
     ("413", "Request body too large"),
     ("415", "Unsupported request content type"),
@@ -76,7 +82,10 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
 
 fn complete_operation(op: &mut Operation, is_core: bool) {
     if is_core {
-        op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        op.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
     }
     for (status, description) in COMMON_ERRORS {
         let applies = is_core || matches!(*status, "400" | "404" | "503");

@@ -49,7 +49,10 @@ impl PageRequest {
 
     /// The `n`-th component of the cursor's sort key.
     pub fn after_part(&self, n: usize) -> Option<&str> {
-        self.after.as_ref().and_then(|a| a.get(n)).map(String::as_str)
+        self.after
+            .as_ref()
+            .and_then(|a| a.get(n))
+            .map(String::as_str)
     }
 
     /// Cuts `rows` (fetched with [`fetch_limit`](Self::fetch_limit)) to a page; `key` gives the

@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::error::{ApiError, PROBLEM_CONTENT_TYPE};
 use crate::extract::authenticate;
 use crate::idempotency::idempotency;
-use crate::{household, inventory, ops, openapi};
+use crate::{household, inventory, openapi, ops};
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
 fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
@@ -73,7 +73,9 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     }
     let mut replacement = ApiError::from_status(status).into_response();
     if let Some(allow) = response.headers().get(header::ALLOW) {
-        replacement.headers_mut().insert(header::ALLOW, allow.clone());
+        replacement
+            .headers_mut()
+            .insert(header::ALLOW, allow.clone());
     }
     replacement
 }

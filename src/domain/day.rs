@@ -69,7 +69,14 @@ mod tests {
             parse_day("2026-02-28").unwrap(),
             NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
         );
-        for bad in ["2026-2-28", "2026-02-30", "28.02.2026", "2026-02-28T00:00:00Z", "", "abcd-ef-gh"] {
+        for bad in [
+            "2026-2-28",
+            "2026-02-30",
+            "28.02.2026",
+            "2026-02-28T00:00:00Z",
+            "",
+            "abcd-ef-gh",
+        ] {
             assert!(parse_day(bad).is_err(), "{bad}");
         }
     }

@@ -58,9 +58,7 @@ impl Decimal {
         };
         let (number, exponent) = match rest.find(['e', 'E']) {
             Some(pos) => {
-                let exp: i32 = rest[pos + 1..]
-                    .parse()
-                    .map_err(|_| DecimalError::Invalid)?;
+                let exp: i32 = rest[pos + 1..].parse().map_err(|_| DecimalError::Invalid)?;
                 (&rest[..pos], exp)
             }
             None => (rest, 0),
@@ -201,7 +199,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage_and_extra_precision() {
-        for bad in ["", "abc", "1.2.3", "--1", "1e", "NaN", "inf", "0x10", "1 2", "."] {
+        for bad in [
+            "", "abc", "1.2.3", "--1", "1e", "NaN", "inf", "0x10", "1 2", ".",
+        ] {
             assert_eq!(Decimal::parse(bad), Err(DecimalError::Invalid), "{bad:?}");
         }
         assert_eq!(

@@ -11,7 +11,8 @@ use crate::error::FieldError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecimalInput(pub Decimal);
 
-const DECIMAL_EXPECTED: &str = "must be a decimal number (a JSON number or a string such as \"4.50\")";
+const DECIMAL_EXPECTED: &str =
+    "must be a decimal number (a JSON number or a string such as \"4.50\")";
 
 impl<'de> Deserialize<'de> for DecimalInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DecimalInput, D::Error> {
@@ -39,7 +40,9 @@ impl utoipa::PartialSchema for DecimalInput {
                     .examples(["4.50"]),
             )
             .item(ObjectBuilder::new().schema_type(Type::Number))
-            .description(Some("An exact decimal, as a JSON number or a decimal string."))
+            .description(Some(
+                "An exact decimal, as a JSON number or a decimal string.",
+            ))
             .into()
     }
 }

@@ -12,7 +12,11 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldErr
 }
 
 /// An optional text: trimmed; empty becomes `None`.
-pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+pub fn optional(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => checked(field, v, max).map(Some),
@@ -26,8 +30,14 @@ fn checked(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
             format!("must be at most {max} characters"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_string())
 }

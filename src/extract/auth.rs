@@ -56,11 +56,7 @@ impl Caller {
 }
 
 /// Middleware: resolves the bearer token or answers 401.
-pub async fn authenticate(
-    State(app): State<Arc<App>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let token = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)

@@ -125,7 +125,10 @@ mod tests {
         let err = parse_json::<Body>(json.as_bytes()).unwrap_err();
         (
             err.status.as_u16(),
-            err.errors.first().map(|e| e.field.clone()).unwrap_or_default(),
+            err.errors
+                .first()
+                .map(|e| e.field.clone())
+                .unwrap_or_default(),
         )
     }
 
@@ -135,7 +138,10 @@ mod tests {
         assert_eq!(field("{\"name\": 5}"), (400, "name".into()));
         assert_eq!(field("{}"), (400, "name".into()));
         assert_eq!(field("{\"name\":\"a\",\"qty\":true}"), (400, "qty".into()));
-        assert_eq!(field("{\"name\":\"a\",\"kind\":\"x\"}"), (400, "kind".into()));
+        assert_eq!(
+            field("{\"name\":\"a\",\"kind\":\"x\"}"),
+            (400, "kind".into())
+        );
         assert_eq!(field("{\"name\":\"a\",\"extra\":1}"), (400, "extra".into()));
         assert_eq!(field("{\"name\":\"a\"} x"), (400, String::new()));
     }

@@ -3,8 +3,9 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::model::{Me, Member, Settings, SettingsPatch};
+use super::model::{Me, Member, Settings, SettingsPatch, check_name, generate_token, hash_token};
 use super::store;
+use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::{Caller, Ctx, IfMatch, Json};
 use crate::reply::Reply;
@@ -41,6 +42,53 @@ pub struct MemberList {
     pub items: Vec<Member>,
 }
 
+/// `POST /core/household/members`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    #[schema(example = "alex")]
+    pub name: String,
+    pub role: Role,
+}
+
+/// A new member and their first API token (shown only in this answer).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CreatedMember {
+    pub member: Member,
+    pub token: String,
+}
+
+/// Add a member to the household (owner only); answers with their first API token.
+#[utoipa::path(post, path = "/core/household/members", tag = "household",
+    request_body = NewMember, responses((status = 201, body = CreatedMember)))]
+pub async fn create_member(ctx: Ctx, Json(body): Json<NewMember>) -> Result<Response, ApiError> {
+    ctx.caller.require_owner("add members")?;
+    let name = check_name("name", &body.name)?;
+    let token = generate_token().map_err(ApiError::internal)?;
+    let mut tx = ctx.begin().await?;
+    if store::find_member(tx.conn(), ctx.household_id(), &name)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(format!(
+            "a member named {name:?} already exists"
+        )));
+    }
+    let member =
+        store::create_member(tx.conn(), ctx.household_id(), &name, body.role, ctx.now()).await?;
+    store::insert_token(
+        tx.conn(),
+        &hash_token(&token),
+        ctx.household_id(),
+        &member.id,
+        ctx.now(),
+    )
+    .await?;
+    // The answer holds a token: never store it, not even as an idempotent replay.
+    tx.finish_unrecorded(Reply::created(&CreatedMember { member, token })?)
+        .await
+}
+
 /// Read the household settings (owner only).
 #[utoipa::path(get, path = "/core/household/settings", tag = "household",
     responses((status = 200, body = Settings, headers(("ETag" = String)))))]
@@ -70,8 +118,14 @@ pub async fn patch_settings(
         .ok_or_else(|| ApiError::not_found("household"))?;
     IfMatch::check(if_match, current.version)?;
     let mut next = patch.apply(&current).map_err(ApiError::validation)?;
-    if !store::update_settings(tx.conn(), ctx.household_id(), &next, current.version, ctx.now())
-        .await?
+    if !store::update_settings(
+        tx.conn(),
+        ctx.household_id(),
+        &next,
+        current.version,
+        ctx.now(),
+    )
+    .await?
     {
         return Err(ApiError::precondition_failed());
     }

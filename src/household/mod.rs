@@ -15,6 +15,6 @@ use crate::app::App;
 pub fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .routes(routes!(handlers::get_me))
-        .routes(routes!(handlers::list_members))
+        .routes(routes!(handlers::list_members, handlers::create_member))
         .routes(routes!(handlers::get_settings, handlers::patch_settings))
 }

@@ -98,15 +98,30 @@ impl SettingsPatch {
         let currency = match self.currency {
             None => current.currency,
             Some(code) => Currency::from_code(&code).unwrap_or_else(|| {
-                errors.push(FieldError::new("currency", "unknown ISO 4217 currency code"));
+                errors.push(FieldError::new(
+                    "currency",
+                    "unknown ISO 4217 currency code",
+                ));
                 current.currency
             }),
         };
         next.currency = currency;
         for (field, input, target) in [
-            ("big_spend_threshold", self.big_spend_threshold, &mut next.big_spend_threshold),
-            ("hard_spend_limit", self.hard_spend_limit, &mut next.hard_spend_limit),
-            ("min_cash_buffer", self.min_cash_buffer, &mut next.min_cash_buffer),
+            (
+                "big_spend_threshold",
+                self.big_spend_threshold,
+                &mut next.big_spend_threshold,
+            ),
+            (
+                "hard_spend_limit",
+                self.hard_spend_limit,
+                &mut next.hard_spend_limit,
+            ),
+            (
+                "min_cash_buffer",
+                self.min_cash_buffer,
+                &mut next.min_cash_buffer,
+            ),
         ] {
             // A new value is read in the (new) currency; an unchanged one keeps its value
             // in the new currency's minor units (200.00 USD → 200 JPY).
@@ -125,7 +140,10 @@ impl SettingsPatch {
             }
         }
         if next.big_spend_threshold.minor() <= 0 {
-            errors.push(FieldError::new("big_spend_threshold", "must be greater than 0"));
+            errors.push(FieldError::new(
+                "big_spend_threshold",
+                "must be greater than 0",
+            ));
         }
         if next.hard_spend_limit.minor() < next.big_spend_threshold.minor() {
             errors.push(FieldError::new(
@@ -137,16 +155,26 @@ impl SettingsPatch {
             if (1..=365).contains(&days) {
                 next.needs_horizon_days = days;
             } else {
-                errors.push(FieldError::new("needs_horizon_days", "must be between 1 and 365"));
+                errors.push(FieldError::new(
+                    "needs_horizon_days",
+                    "must be between 1 and 365",
+                ));
             }
         }
         if let Some(time) = self.tick_time {
             match parse_hh_mm(&time) {
                 Some(t) => next.tick_time = t,
-                None => errors.push(FieldError::new("tick_time", "must be a time HH:MM, 00:00 to 23:59")),
+                None => errors.push(FieldError::new(
+                    "tick_time",
+                    "must be a time HH:MM, 00:00 to 23:59",
+                )),
             }
         }
-        if errors.is_empty() { Ok(next) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(next)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -237,7 +265,12 @@ mod tests {
             .collect();
         assert_eq!(
             fields,
-            ["timezone", "hard_spend_limit", "needs_horizon_days", "tick_time"]
+            [
+                "timezone",
+                "hard_spend_limit",
+                "needs_horizon_days",
+                "tick_time"
+            ]
         );
     }
 

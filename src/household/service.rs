@@ -56,8 +56,9 @@ async fn try_bootstrap(
     let mut tx = db.begin().await?;
     let outcome = if store::count_households(tx.conn()).await? == 0 {
         let household_id = create_bootstrap_household(&mut tx, now).await?;
-        let owner = store::create_member(tx.conn(), &household_id, BOOTSTRAP_OWNER, Role::Owner, now)
-            .await?;
+        let owner =
+            store::create_member(tx.conn(), &household_id, BOOTSTRAP_OWNER, Role::Owner, now)
+                .await?;
         let (token, outcome) = match configured_token {
             Some(t) => (t.to_string(), Bootstrap::CreatedWithConfiguredToken),
             None => {
@@ -65,7 +66,14 @@ async fn try_bootstrap(
                 (t.clone(), Bootstrap::CreatedWithToken(t))
             }
         };
-        store::insert_token(tx.conn(), &hash_token(&token), &household_id, &owner.id, now).await?;
+        store::insert_token(
+            tx.conn(),
+            &hash_token(&token),
+            &household_id,
+            &owner.id,
+            now,
+        )
+        .await?;
         outcome
     } else {
         if let Some(token) = configured_token {
@@ -144,7 +152,14 @@ pub async fn create_token(
         Some(existing) => existing,
         None => store::create_member(tx.conn(), &household_id, &member, role, now).await?,
     };
-    store::insert_token(tx.conn(), &hash_token(&token), &household_id, &member.id, now).await?;
+    store::insert_token(
+        tx.conn(),
+        &hash_token(&token),
+        &household_id,
+        &member.id,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }

@@ -124,7 +124,9 @@ pub async fn household_name(
         .bind(household_id)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| r.try_get("name")).transpose().map_err(Into::into)
+    row.map(|r| r.try_get("name"))
+        .transpose()
+        .map_err(Into::into)
 }
 
 pub async fn count_households(conn: &mut AnyConnection) -> Result<i64, DbError> {
@@ -262,7 +264,9 @@ pub async fn get_meta(conn: &mut AnyConnection, key: &str) -> Result<Option<Stri
         .bind(key)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| r.try_get("value")).transpose().map_err(Into::into)
+    row.map(|r| r.try_get("value"))
+        .transpose()
+        .map_err(Into::into)
 }
 
 pub async fn set_meta(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), DbError> {

@@ -88,7 +88,8 @@ pub async fn idempotency(State(app): State<Arc<App>>, req: Request, next: Next) 
         path,
         request_hash,
     });
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn fingerprint(query: &str, body: &[u8]) -> String {
@@ -204,6 +205,13 @@ impl RequestTx {
                 });
             }
         }
+        self.tx.commit().await?;
+        Ok(reply.into_response())
+    }
+
+    /// Commits without recording the answer: for answers that carry a secret (a new token),
+    /// which must never be stored in plain text. A retry with the same key runs again.
+    pub async fn finish_unrecorded(self, reply: Reply) -> Result<Response, ApiError> {
         self.tx.commit().await?;
         Ok(reply.into_response())
     }

@@ -85,7 +85,10 @@ pub async fn save(
 }
 
 /// Forgets keys older than `cutoff`.
-pub async fn purge_expired(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<u64, DbError> {
+pub async fn purge_expired(
+    conn: &mut AnyConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, DbError> {
     let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(format_instant(cutoff))
         .execute(conn)

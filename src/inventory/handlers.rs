@@ -15,7 +15,10 @@ use crate::forecast::store as usage_store;
 use crate::pagination::{Page, PageRequest};
 use crate::reply::Reply;
 
-fn item_reply(reply: fn(&Item) -> Result<Reply, ApiError>, record: &ItemRecord) -> Result<Reply, ApiError> {
+fn item_reply(
+    reply: fn(&Item) -> Result<Reply, ApiError>,
+    record: &ItemRecord,
+) -> Result<Reply, ApiError> {
     Ok(reply(&record.to_item())?.versioned(record.version))
 }
 
@@ -41,10 +44,15 @@ pub async fn create_item(ctx: Ctx, Json(body): Json<NewItem>) -> Result<Response
     let currency = ctx.caller.settings.currency;
     let fields = body.validate(currency)?;
     let mut tx = ctx.begin().await?;
-    check_location(tx.conn(), ctx.household_id(), "location_id", fields.location_id.as_deref())
-        .await?;
-    let record = store::insert_item(tx.conn(), ctx.household_id(), &fields, currency, ctx.now())
-        .await?;
+    check_location(
+        tx.conn(),
+        ctx.household_id(),
+        "location_id",
+        fields.location_id.as_deref(),
+    )
+    .await?;
+    let record =
+        store::insert_item(tx.conn(), ctx.household_id(), &fields, currency, ctx.now()).await?;
     tx.finish(item_reply(Reply::created, &record)?).await
 }
 
@@ -119,8 +127,13 @@ pub async fn patch_item(
     let currency = ctx.caller.settings.currency;
     let fields = patch.apply(current.fields(), currency)?;
     if fields.location_id != current.location_id {
-        check_location(tx.conn(), ctx.household_id(), "location_id", fields.location_id.as_deref())
-            .await?;
+        check_location(
+            tx.conn(),
+            ctx.household_id(),
+            "location_id",
+            fields.location_id.as_deref(),
+        )
+        .await?;
     }
     let record = store::update_item(
         tx.conn(),
@@ -203,11 +216,9 @@ pub async fn use_item(
         .await?
         .ok_or_else(|| ApiError::not_found("inventory item"))?;
     let on_hand = Qty::from_milli(current.qty);
-    let remaining = on_hand.checked_sub(qty).ok_or_else(|| {
-        ApiError::conflict(format!(
-            "cannot use {qty}: only {on_hand} on hand"
-        ))
-    })?;
+    let remaining = on_hand
+        .checked_sub(qty)
+        .ok_or_else(|| ApiError::conflict(format!("cannot use {qty}: only {on_hand} on hand")))?;
     let record = store::set_qty(tx.conn(), ctx.household_id(), &id, remaining, ctx.now()).await?;
     let event = usage_event(&ctx, &id, qty, used_on, notes, UsageSource::Use);
     usage_store::insert_usage(tx.conn(), ctx.household_id(), &event).await?;
@@ -276,7 +287,13 @@ pub async fn create_location(
     ctx.caller.require_write()?;
     let name = text::required("name", &body.name, super::model::SHORT_TEXT_MAX)?;
     let mut tx = ctx.begin().await?;
-    check_location(tx.conn(), ctx.household_id(), "parent_id", body.parent_id.as_deref()).await?;
+    check_location(
+        tx.conn(),
+        ctx.household_id(),
+        "parent_id",
+        body.parent_id.as_deref(),
+    )
+    .await?;
     let location = store::insert_location(
         tx.conn(),
         ctx.household_id(),

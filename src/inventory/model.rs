@@ -85,7 +85,11 @@ impl NewItem {
     pub fn validate(self, currency: Currency) -> Result<ItemFields, ApiError> {
         Ok(ItemFields {
             name: text::required("name", &self.name, NAME_MAX)?,
-            qty: self.qty.map(|q| q.qty("qty")).transpose()?.unwrap_or(Qty::ZERO),
+            qty: self
+                .qty
+                .map(|q| q.qty("qty"))
+                .transpose()?
+                .unwrap_or(Qty::ZERO),
             unit: text::optional("unit", self.unit.as_deref(), SHORT_TEXT_MAX)?,
             location_id: self.location_id,
             category: text::optional("category", self.category.as_deref(), SHORT_TEXT_MAX)?,

@@ -122,9 +122,8 @@ pub async fn get_item(
     household_id: &str,
     id: &str,
 ) -> Result<Option<ItemRecord>, DbError> {
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM inventory_items WHERE household_id = $1 AND id = $2"
-    );
+    let sql =
+        format!("SELECT {ITEM_COLUMNS} FROM inventory_items WHERE household_id = $1 AND id = $2");
     Ok(sqlx::query_as::<_, ItemRecord>(sqlx::AssertSqlSafe(sql))
         .bind(household_id)
         .bind(id)

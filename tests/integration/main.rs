@@ -1,0 +1,11 @@
+//! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
+
+mod util;
+
+mod auth;
+mod cli;
+mod errors;
+mod idempotency;
+mod inventory;
+mod ops;
+mod persistence;
