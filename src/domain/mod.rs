@@ -6,6 +6,7 @@ pub mod decimal;
 pub mod input;
 pub mod money;
 pub mod qty;
+pub mod recurrence;
 pub mod role;
 pub mod text;
 
