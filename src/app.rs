@@ -5,18 +5,29 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::db::Db;
+use crate::db::{Batcher, Db};
 use crate::domain::Clock;
+use crate::forecast::cache::ForecastCache;
 
 /// Everything a request may need. One per server; no globals.
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// Group-commit writer for small, frequent writes (usage logging).
+    pub batcher: Batcher,
+    /// In-memory forecast state, kept in step with the database.
+    pub forecast: ForecastCache,
 }
 
 impl App {
+    /// Builds the application; must run inside a Tokio runtime (it starts the writer task).
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Arc<App> {
-        Arc::new(App { db, clock })
+        Arc::new(App {
+            batcher: Batcher::spawn(db.clone()),
+            db,
+            clock,
+            forecast: ForecastCache::new(),
+        })
     }
 }
 

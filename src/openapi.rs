@@ -20,6 +20,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "household", description = "The caller, members and household settings"),
         (name = "inventory", description = "Items, locations and stock actions"),
+        (name = "forecast", description = "Usage log, burn rates and run-out forecasts"),
     )
 )]
 struct BaseDoc;

@@ -16,6 +16,9 @@ use crate::error::ApiError;
 use crate::household::model::{Settings, hash_token};
 use crate::household::store as household_store;
 use crate::idempotency::{IdempotencyKey, RequestTx};
+use crate::reply::Reply;
+use futures::future::BoxFuture;
+use sqlx::AnyConnection;
 
 /// The authenticated member and their household's settings.
 #[derive(Debug, Clone)]
@@ -130,6 +133,25 @@ impl Ctx {
             self.idempotency.clone(),
             self.app.clock.now(),
         ))
+    }
+
+    /// Runs a small write through the group-commit writer: it shares a transaction (and a
+    /// disk flush) with other writes arriving at the same time, and is answered after commit.
+    /// The Idempotency-Key is recorded in that transaction too.
+    pub async fn write_batched<F>(&self, work: F) -> Result<Response, ApiError>
+    where
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<Reply, ApiError>>
+            + Send
+            + 'static,
+    {
+        crate::idempotency::run_batched(
+            &self.app,
+            &self.caller.household_id,
+            &self.caller.member_id,
+            self.idempotency.clone(),
+            work,
+        )
+        .await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

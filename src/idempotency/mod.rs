@@ -15,11 +15,12 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::app::App;
-use crate::db::{Db, Tx};
+use crate::db::{Db, DbError, Tx};
 use crate::error::ApiError;
 use crate::extract::{Caller, JSON_BODY_LIMIT, read_limited};
 use crate::reply::Reply;
@@ -133,6 +134,79 @@ fn answer_repeat(stored: StoredReply, request_hash: &str) -> Response {
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
+}
+
+/// Why a batched write was undone.
+enum BatchError {
+    Api(ApiError),
+    /// A concurrent request with the same key committed first.
+    KeyTaken,
+}
+
+impl From<DbError> for BatchError {
+    fn from(err: DbError) -> BatchError {
+        BatchError::Api(err.into())
+    }
+}
+
+/// Runs `work` through the group-commit writer (see [`crate::db::Batcher`]), recording the
+/// idempotency key with its reply in the same transaction, exactly like [`RequestTx::finish`].
+pub async fn run_batched<F>(
+    app: &App,
+    household_id: &str,
+    member_id: &str,
+    key: Option<IdempotencyKey>,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<Reply, ApiError>>
+        + Send
+        + 'static,
+{
+    let now = app.clock.now();
+    let (household, member) = (household_id.to_string(), member_id.to_string());
+    let job_key = key.clone();
+    let outcome = app
+        .batcher
+        .run(move |conn: &mut AnyConnection| {
+            Box::pin(async move {
+                let reply = work(&mut *conn).await.map_err(BatchError::Api)?;
+                if let Some(key) = &job_key
+                    && reply.status.is_success()
+                    && !store::save(conn, &household, &member, key, &reply, now, now - RETENTION)
+                        .await?
+                {
+                    return Err(BatchError::KeyTaken);
+                }
+                Ok(reply)
+            }) as BoxFuture<'_, Result<Reply, BatchError>>
+        })
+        .await;
+    match (outcome, key) {
+        (Ok(reply), _) => Ok(reply.into_response()),
+        (Err(BatchError::Api(err)), _) => Err(err),
+        (Err(BatchError::KeyTaken), Some(key)) => {
+            let mut conn = app.db.read().await?;
+            let stored = store::find(
+                &mut conn,
+                household_id,
+                member_id,
+                &key.method,
+                &key.path,
+                &key.key,
+                now - RETENTION,
+            )
+            .await?;
+            Ok(match stored {
+                Some(stored) => answer_repeat(stored, &key.request_hash),
+                None => ApiError::conflict("a request with this Idempotency-Key is in flight")
+                    .into_response(),
+            })
+        }
+        (Err(BatchError::KeyTaken), None) => Err(ApiError::conflict(
+            "a request with this Idempotency-Key is in flight",
+        )),
+    }
 }
 
 /// A request's write transaction, carrying its idempotency key (if any).

@@ -1,4 +1,7 @@
 //! SQL for inventory items and locations. Every query is scoped by household.
+//!
+//! Every change to an item's existence, name or quantity advances the household's forecast
+//! sequence here, in the same transaction, so forecast state can never miss it.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -9,6 +12,7 @@ use crate::domain::day::format_instant;
 use crate::domain::money::{Currency, Money};
 use crate::domain::text::normalize_name;
 use crate::domain::{Qty, new_id};
+use crate::forecast::store as forecast_store;
 use crate::pagination::PageRequest;
 
 const ITEM_COLUMNS: &str = "id, name, name_key, qty, unit, location_id, category, min_qty, \
@@ -88,9 +92,10 @@ pub async fn insert_item(
     currency: Currency,
     now: DateTime<Utc>,
 ) -> Result<ItemRecord, DbError> {
+    let seq = forecast_store::next_seq(conn, household_id).await?;
     let sql = format!(
-        "INSERT INTO inventory_items (household_id, {ITEM_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)
+        "INSERT INTO inventory_items (household_id, {ITEM_COLUMNS}, seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14)
          RETURNING {ITEM_COLUMNS}"
     );
     let record = sqlx::query_as::<_, ItemRecord>(sqlx::AssertSqlSafe(sql))
@@ -112,6 +117,7 @@ pub async fn insert_item(
                 .code(),
         )
         .bind(format_instant(now))
+        .bind(seq)
         .fetch_one(conn)
         .await?;
     Ok(record)
@@ -161,10 +167,11 @@ pub async fn update_item(
     expected_version: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<ItemRecord>, DbError> {
+    let seq = forecast_store::next_seq(conn, household_id).await?;
     let sql = format!(
         "UPDATE inventory_items SET name = $1, name_key = $2, qty = $3, unit = $4,
            location_id = $5, category = $6, min_qty = $7, reorder_qty = $8, est_unit_cost = $9,
-           currency = $10, version = version + 1, updated_at = $11
+           currency = $10, version = version + 1, updated_at = $11, seq = $15
          WHERE household_id = $12 AND id = $13 AND version = $14
          RETURNING {ITEM_COLUMNS}"
     );
@@ -188,6 +195,7 @@ pub async fn update_item(
         .bind(household_id)
         .bind(id)
         .bind(expected_version)
+        .bind(seq)
         .fetch_optional(conn)
         .await?)
 }
@@ -200,8 +208,9 @@ pub async fn set_qty(
     qty: Qty,
     now: DateTime<Utc>,
 ) -> Result<ItemRecord, DbError> {
+    let seq = forecast_store::next_seq(conn, household_id).await?;
     let sql = format!(
-        "UPDATE inventory_items SET qty = $1, version = version + 1, updated_at = $2
+        "UPDATE inventory_items SET qty = $1, version = version + 1, updated_at = $2, seq = $5
          WHERE household_id = $3 AND id = $4
          RETURNING {ITEM_COLUMNS}"
     );
@@ -210,6 +219,7 @@ pub async fn set_qty(
         .bind(format_instant(now))
         .bind(household_id)
         .bind(id)
+        .bind(seq)
         .fetch_one(conn)
         .await?)
 }
@@ -222,9 +232,13 @@ pub async fn delete_item(
     let result = sqlx::query("DELETE FROM inventory_items WHERE household_id = $1 AND id = $2")
         .bind(household_id)
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(result.rows_affected() == 1)
+    if result.rows_affected() == 0 {
+        return Ok(false);
+    }
+    forecast_store::record_tombstone(conn, household_id, id).await?;
+    Ok(true)
 }
 
 /// Filters of `GET /core/inventory`.

@@ -5,6 +5,7 @@ mod util;
 mod auth;
 mod cli;
 mod errors;
+mod forecast;
 mod idempotency;
 mod inventory;
 mod ops;
