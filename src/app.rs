@@ -5,28 +5,33 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::db::{Batcher, Db};
+use crate::db::Db;
 use crate::domain::Clock;
+use crate::extract::AuthCache;
 use crate::forecast::cache::ForecastCache;
+use crate::forecast::writer::UsageWriter;
 
 /// Everything a request may need. One per server; no globals.
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    /// Group-commit writer for small, frequent writes (usage logging).
-    pub batcher: Batcher,
+    /// Group-commit writer for usage logging.
+    pub usage_writer: UsageWriter,
     /// In-memory forecast state, kept in step with the database.
     pub forecast: ForecastCache,
+    /// Recently resolved API tokens.
+    pub auth_cache: AuthCache,
 }
 
 impl App {
     /// Builds the application; must run inside a Tokio runtime (it starts the writer task).
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Arc<App> {
         Arc::new(App {
-            batcher: Batcher::spawn(db.clone()),
+            usage_writer: UsageWriter::spawn(db.clone()),
             db,
             clock,
             forecast: ForecastCache::new(),
+            auth_cache: AuthCache::default(),
         })
     }
 }

@@ -4,7 +4,6 @@
 //! `ON CONFLICT`, `RETURNING`, TEXT ids, BIGINT minor units / milli-quantities, fixed-width
 //! RFC 3339 TEXT instants). Backend differences live only in this module.
 
-mod batch;
 mod error;
 
 use std::path::Path;
@@ -16,7 +15,6 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use batch::Batcher;
 pub use error::{DbError, is_unique_violation};
 
 /// The storage engine behind a [`Db`].

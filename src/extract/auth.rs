@@ -16,9 +16,6 @@ use crate::error::ApiError;
 use crate::household::model::{Settings, hash_token};
 use crate::household::store as household_store;
 use crate::idempotency::{IdempotencyKey, RequestTx};
-use crate::reply::Reply;
-use futures::future::BoxFuture;
-use sqlx::AnyConnection;
 
 /// The authenticated member and their household's settings.
 #[derive(Debug, Clone)]
@@ -83,8 +80,16 @@ pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: N
 }
 
 async fn lookup(app: &App, token: &str) -> Result<Option<Caller>, ApiError> {
+    let token_hash = hash_token(token);
+    if let Some(caller) = app.auth_cache.get(&token_hash) {
+        return Ok(Some(caller));
+    }
     let mut conn = app.db.read().await?;
-    Ok(household_store::caller_for_token(&mut conn, &hash_token(token)).await?)
+    let caller = household_store::caller_for_token(&mut conn, &token_hash).await?;
+    if let Some(caller) = &caller {
+        app.auth_cache.put(token_hash, caller.clone());
+    }
+    Ok(caller)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -104,7 +109,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 pub struct Ctx {
     pub app: Arc<App>,
     pub caller: Caller,
-    idempotency: Option<IdempotencyKey>,
+    /// The request's `Idempotency-Key`, when it has one.
+    pub idempotency: Option<IdempotencyKey>,
 }
 
 impl FromRequestParts<Arc<App>> for Ctx {
@@ -133,25 +139,6 @@ impl Ctx {
             self.idempotency.clone(),
             self.app.clock.now(),
         ))
-    }
-
-    /// Runs a small write through the group-commit writer: it shares a transaction (and a
-    /// disk flush) with other writes arriving at the same time, and is answered after commit.
-    /// The Idempotency-Key is recorded in that transaction too.
-    pub async fn write_batched<F>(&self, work: F) -> Result<Response, ApiError>
-    where
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<Reply, ApiError>>
-            + Send
-            + 'static,
-    {
-        crate::idempotency::run_batched(
-            &self.app,
-            &self.caller.household_id,
-            &self.caller.member_id,
-            self.idempotency.clone(),
-            work,
-        )
-        .await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

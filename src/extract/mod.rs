@@ -1,9 +1,11 @@
 //! Request extractors whose every rejection is a problem+json 4xx naming the field at fault.
 
 mod auth;
+mod auth_cache;
 mod body;
 
 pub use auth::{Caller, Ctx, authenticate};
+pub use auth_cache::AuthCache;
 pub use body::{JSON_BODY_LIMIT, Json, JsonOrEmpty, parse_json, read_limited};
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};

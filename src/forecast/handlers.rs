@@ -8,13 +8,16 @@ use super::model::{
     UsageEvent, UsageSource, window_bounds,
 };
 use super::store;
+use super::writer::{UsageOutcome, UsageWrite};
 use crate::domain::day::format_instant;
 use crate::domain::{Day, DecimalInput, Qty, new_id, text};
 use crate::error::ApiError;
 use crate::extract::{Ctx, Json, Path, Query};
+use crate::idempotency;
 use crate::inventory::store as inventory_store;
 use crate::pagination::{Page, PageRequest};
 use crate::reply::Reply;
+use axum::response::IntoResponse;
 
 /// `POST /core/forecast/usage`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -50,20 +53,33 @@ pub async fn log_usage(ctx: Ctx, Json(body): Json<NewUsage>) -> Result<Response,
         source: UsageSource::Manual,
         created_at: format_instant(ctx.now()),
     };
-    let household_id = ctx.household_id().to_string();
-    ctx.write_batched(move |conn| {
-        Box::pin(async move {
-            if inventory_store::get_item(&mut *conn, &household_id, &event.inv_id)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::unknown_reference("inv_id", "inventory item"));
+    let reply = Reply::created(&event)?;
+    let key = ctx.idempotency.clone();
+    let write = UsageWrite {
+        household_id: ctx.household_id().to_string(),
+        member_id: ctx.caller.member_id.clone(),
+        event,
+        reply,
+        key: key.clone(),
+        now: ctx.now(),
+    };
+    match ctx.app.usage_writer.write(write).await? {
+        UsageOutcome::Created(reply) => Ok(reply.into_response()),
+        UsageOutcome::UnknownItem => Err(ApiError::unknown_reference("inv_id", "inventory item")),
+        UsageOutcome::KeyTaken => match &key {
+            Some(key) => {
+                idempotency::answer_lost_race(
+                    &ctx.app.db,
+                    ctx.household_id(),
+                    &ctx.caller.member_id,
+                    key,
+                    ctx.now(),
+                )
+                .await
             }
-            store::insert_usage(conn, &household_id, &event).await?;
-            Reply::created(&event)
-        })
-    })
-    .await
+            None => Err(ApiError::conflict("a concurrent request used the same key")),
+        },
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod handlers;
 pub mod model;
 pub mod store;
+pub mod writer;
 
 use std::sync::Arc;
 

@@ -130,6 +130,10 @@ pub async fn patch_settings(
         return Err(ApiError::precondition_failed());
     }
     next.version = current.version + 1;
-    tx.finish(Reply::json(StatusCode::OK, &next)?.versioned(next.version))
-        .await
+    let response = tx
+        .finish(Reply::json(StatusCode::OK, &next)?.versioned(next.version))
+        .await;
+    // Requests after this one must see the new settings (time zone, currency …).
+    ctx.app.auth_cache.forget_household(ctx.household_id());
+    response
 }

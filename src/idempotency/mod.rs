@@ -15,7 +15,6 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -136,77 +135,54 @@ fn answer_repeat(stored: StoredReply, request_hash: &str) -> Response {
     response
 }
 
-/// Why a batched write was undone.
-enum BatchError {
-    Api(ApiError),
-    /// A concurrent request with the same key committed first.
-    KeyTaken,
-}
-
-impl From<DbError> for BatchError {
-    fn from(err: DbError) -> BatchError {
-        BatchError::Api(err.into())
-    }
-}
-
-/// Runs `work` through the group-commit writer (see [`crate::db::Batcher`]), recording the
-/// idempotency key with its reply in the same transaction, exactly like [`RequestTx::finish`].
-pub async fn run_batched<F>(
-    app: &App,
+/// Records `key` with `reply` in the caller's transaction. Returns false when a live record
+/// for the key already exists (a concurrent request with the same key won).
+pub async fn save_key(
+    conn: &mut AnyConnection,
     household_id: &str,
     member_id: &str,
-    key: Option<IdempotencyKey>,
-    work: F,
-) -> Result<Response, ApiError>
-where
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<Reply, ApiError>>
-        + Send
-        + 'static,
-{
-    let now = app.clock.now();
-    let (household, member) = (household_id.to_string(), member_id.to_string());
-    let job_key = key.clone();
-    let outcome = app
-        .batcher
-        .run(move |conn: &mut AnyConnection| {
-            Box::pin(async move {
-                let reply = work(&mut *conn).await.map_err(BatchError::Api)?;
-                if let Some(key) = &job_key
-                    && reply.status.is_success()
-                    && !store::save(conn, &household, &member, key, &reply, now, now - RETENTION)
-                        .await?
-                {
-                    return Err(BatchError::KeyTaken);
-                }
-                Ok(reply)
-            }) as BoxFuture<'_, Result<Reply, BatchError>>
-        })
-        .await;
-    match (outcome, key) {
-        (Ok(reply), _) => Ok(reply.into_response()),
-        (Err(BatchError::Api(err)), _) => Err(err),
-        (Err(BatchError::KeyTaken), Some(key)) => {
-            let mut conn = app.db.read().await?;
-            let stored = store::find(
-                &mut conn,
-                household_id,
-                member_id,
-                &key.method,
-                &key.path,
-                &key.key,
-                now - RETENTION,
-            )
-            .await?;
-            Ok(match stored {
-                Some(stored) => answer_repeat(stored, &key.request_hash),
-                None => ApiError::conflict("a request with this Idempotency-Key is in flight")
-                    .into_response(),
-            })
+    key: &IdempotencyKey,
+    reply: &Reply,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    store::save(
+        conn,
+        household_id,
+        member_id,
+        key,
+        reply,
+        now,
+        now - RETENTION,
+    )
+    .await
+}
+
+/// The answer for a request that lost a race for its key (its own changes were undone):
+/// the winner's reply, or 409 if the requests differ.
+pub async fn answer_lost_race(
+    db: &Db,
+    household_id: &str,
+    member_id: &str,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<Response, ApiError> {
+    let mut conn = db.read().await?;
+    let stored = store::find(
+        &mut conn,
+        household_id,
+        member_id,
+        &key.method,
+        &key.path,
+        &key.key,
+        now - RETENTION,
+    )
+    .await?;
+    Ok(match stored {
+        Some(stored) => answer_repeat(stored, &key.request_hash),
+        None => {
+            ApiError::conflict("a request with this Idempotency-Key is in flight").into_response()
         }
-        (Err(BatchError::KeyTaken), None) => Err(ApiError::conflict(
-            "a request with this Idempotency-Key is in flight",
-        )),
-    }
+    })
 }
 
 /// A request's write transaction, carrying its idempotency key (if any).
@@ -249,34 +225,25 @@ impl RequestTx {
         if let Some(key) = self.key.take()
             && reply.status.is_success()
         {
-            let saved = store::save(
+            let saved = save_key(
                 self.tx.conn(),
                 &self.household_id,
                 &self.member_id,
                 &key,
                 &reply,
                 self.now,
-                self.now - RETENTION,
             )
             .await?;
             if !saved {
                 self.tx.rollback().await?;
-                let mut conn = self.db.read().await?;
-                let stored = store::find(
-                    &mut conn,
+                return answer_lost_race(
+                    &self.db,
                     &self.household_id,
                     &self.member_id,
-                    &key.method,
-                    &key.path,
-                    &key.key,
-                    self.now - RETENTION,
+                    &key,
+                    self.now,
                 )
-                .await?;
-                return Ok(match stored {
-                    Some(stored) => answer_repeat(stored, &key.request_hash),
-                    None => ApiError::conflict("a request with this Idempotency-Key is in flight")
-                        .into_response(),
-                });
+                .await;
             }
         }
         self.tx.commit().await?;

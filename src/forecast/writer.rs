@@ -1,0 +1,387 @@
+//! Group commit for usage logging: many requests' events in one transaction, each request
+//! answered only after that transaction commits.
+//!
+//! A durable commit costs a disk flush, and every statement costs a round trip to the database.
+//! The writer task takes every usage write waiting in its queue and stores the whole batch with a
+//! handful of multi-row statements per household (item check, idempotency keys, events, daily
+//! totals, one change-sequence step) and one commit. While one batch commits the next queues up,
+//! so batches grow with load and add no delay when idle. If a bulk statement fails (say an item
+//! was deleted meanwhile), the batch is undone and its writes are retried one by one, so each
+//! request still gets its own exact answer.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::UsageEvent;
+use super::store;
+use crate::db::{Db, DbError};
+use crate::domain::day::{format_day, format_instant};
+use crate::idempotency::{self, IdempotencyKey, RETENTION};
+use crate::reply::Reply;
+
+/// Most writes in one transaction (keeps every statement far below bind-parameter limits).
+const MAX_BATCH: usize = 512;
+/// Writes waiting before senders are slowed down.
+const QUEUE: usize = 8192;
+
+/// One request's usage write.
+pub struct UsageWrite {
+    pub household_id: String,
+    pub member_id: String,
+    pub event: UsageEvent,
+    /// The answer once stored (201 with the event).
+    pub reply: Reply,
+    pub key: Option<IdempotencyKey>,
+    pub now: DateTime<Utc>,
+}
+
+/// How a usage write ended.
+#[derive(Debug)]
+pub enum UsageOutcome {
+    /// Stored; the reply to send.
+    Created(Reply),
+    /// `inv_id` names no item of the household; nothing was stored.
+    UnknownItem,
+    /// Another request with the same Idempotency-Key committed first; nothing was stored.
+    KeyTaken,
+}
+
+type Responder = oneshot::Sender<Result<UsageOutcome, DbError>>;
+
+/// Handle to the usage writer task.
+#[derive(Clone)]
+pub struct UsageWriter {
+    queue: mpsc::Sender<(UsageWrite, Responder)>,
+}
+
+impl UsageWriter {
+    /// Starts the writer task; it ends when every handle is dropped.
+    pub fn spawn(db: Db) -> UsageWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, rx));
+        UsageWriter { queue: tx }
+    }
+
+    /// Stores `write` in the next batch and returns once that batch is committed.
+    pub async fn write(&self, write: UsageWrite) -> Result<UsageOutcome, DbError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .send((write, tx))
+            .await
+            .map_err(|_| DbError::Unavailable("the usage writer has stopped".into()))?;
+        rx.await
+            .unwrap_or_else(|_| Err(DbError::Unavailable("the usage writer has stopped".into())))
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<(UsageWrite, Responder)>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (writes, responders): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let started = std::time::Instant::now();
+        let result = write_batch(&db, &writes).await;
+        tracing::debug!(
+            writes = writes.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "usage batch"
+        );
+        let outcomes = match result {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(DbError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, writes = writes.len(), "usage batch failed");
+                writes
+                    .iter()
+                    .map(|_| Err(DbError::Unavailable(cause.clone())))
+                    .collect()
+            }
+            Err(err) => {
+                tracing::info!(error = %err, writes = writes.len(), "usage batch retried one by one");
+                let mut outcomes = Vec::with_capacity(writes.len());
+                for write in &writes {
+                    outcomes.push(write_one(&db, write).await);
+                }
+                outcomes
+            }
+        };
+        for (responder, outcome) in responders.into_iter().zip(outcomes) {
+            let _ = responder.send(outcome);
+        }
+    }
+}
+
+/// Stores a batch in one transaction; on any error nothing of it is stored.
+async fn write_batch(db: &Db, writes: &[UsageWrite]) -> Result<Vec<UsageOutcome>, DbError> {
+    let mut outcomes: Vec<Option<UsageOutcome>> = writes.iter().map(|_| None).collect();
+    let mut by_household: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, w) in writes.iter().enumerate() {
+        by_household.entry(&w.household_id).or_default().push(i);
+    }
+    let mut tx = db.begin().await?;
+    for (household_id, indexes) in by_household {
+        let conn = tx.conn();
+        let known = existing_items(conn, household_id, writes, &indexes).await?;
+        let mut accepted = Vec::new();
+        for &i in &indexes {
+            if known.contains(writes[i].event.inv_id.as_str()) {
+                accepted.push(i);
+            } else {
+                outcomes[i] = Some(UsageOutcome::UnknownItem);
+            }
+        }
+        let accepted = claim_keys(conn, household_id, writes, accepted, &mut outcomes).await?;
+        if accepted.is_empty() {
+            continue;
+        }
+        let seq = store::next_seq(conn, household_id).await?;
+        insert_events(conn, household_id, writes, &accepted).await?;
+        add_daily_totals(conn, household_id, writes, &accepted, seq).await?;
+        for i in accepted {
+            outcomes[i] = Some(UsageOutcome::Created(writes[i].reply.clone()));
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(UsageOutcome::UnknownItem))
+        .collect())
+}
+
+/// Placeholders `($a, $b, …), (…)` for `rows` rows of `width` binds, starting after `offset`.
+fn placeholders(rows: usize, width: usize, offset: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (0..width)
+                .map(|c| format!("${}", offset + r * width + c + 1))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn existing_items<'a>(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    writes: &'a [UsageWrite],
+    indexes: &[usize],
+) -> Result<HashSet<&'a str>, DbError> {
+    let ids: Vec<&'a str> = indexes
+        .iter()
+        .map(|&i| writes[i].event.inv_id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let list: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+    let sql = format!(
+        "SELECT id FROM inventory_items WHERE household_id = $1 AND id IN ({})",
+        list.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(household_id);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let found: HashSet<String> = query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?;
+    Ok(ids.into_iter().filter(|id| found.contains(*id)).collect())
+}
+
+/// Records the Idempotency-Keys of `accepted` writes; returns those that may proceed. A key
+/// already live in the database, or used twice in this batch, is answered as taken.
+async fn claim_keys(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    writes: &[UsageWrite],
+    accepted: Vec<usize>,
+    outcomes: &mut [Option<UsageOutcome>],
+) -> Result<Vec<usize>, DbError> {
+    let mut seen = HashSet::new();
+    let mut keyed = Vec::new();
+    let mut proceed = Vec::new();
+    for i in accepted {
+        match &writes[i].key {
+            None => proceed.push(i),
+            Some(key) => {
+                if seen.insert((&writes[i].member_id, &key.path, &key.key)) {
+                    keyed.push(i);
+                } else {
+                    outcomes[i] = Some(UsageOutcome::KeyTaken);
+                }
+            }
+        }
+    }
+    if keyed.is_empty() {
+        return Ok(proceed);
+    }
+    let sql = format!(
+        "INSERT INTO idempotency_keys
+           (household_id, member_id, method, path, idem_key, request_hash, status, body, etag, created_at)
+         VALUES {}
+         ON CONFLICT (household_id, member_id, method, path, idem_key) DO UPDATE SET
+           request_hash = excluded.request_hash, status = excluded.status, body = excluded.body,
+           etag = excluded.etag, created_at = excluded.created_at
+         WHERE idempotency_keys.created_at < $1
+         RETURNING member_id, path, idem_key",
+        placeholders(keyed.len(), 10, 1)
+    );
+    let cutoff = writes[keyed[0]].now - RETENTION;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(format_instant(cutoff));
+    for &i in &keyed {
+        let w = &writes[i];
+        let key = w.key.as_ref().expect("keyed writes have a key");
+        let reply = &w.reply;
+        query = query
+            .bind(household_id)
+            .bind(&w.member_id)
+            .bind(&key.method)
+            .bind(&key.path)
+            .bind(&key.key)
+            .bind(&key.request_hash)
+            .bind(i64::from(reply.status.as_u16()))
+            .bind(String::from_utf8_lossy(&reply.body).into_owned())
+            .bind(reply.etag.clone())
+            .bind(format_instant(w.now));
+    }
+    let claimed: HashSet<(String, String, String)> = query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("member_id")?,
+                r.try_get("path")?,
+                r.try_get("idem_key")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    for i in keyed {
+        let w = &writes[i];
+        let key = w.key.as_ref().expect("keyed writes have a key");
+        if claimed.contains(&(w.member_id.clone(), key.path.clone(), key.key.clone())) {
+            proceed.push(i);
+        } else {
+            outcomes[i] = Some(UsageOutcome::KeyTaken);
+        }
+    }
+    Ok(proceed)
+}
+
+async fn insert_events(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    writes: &[UsageWrite],
+    accepted: &[usize],
+) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at)
+         VALUES {}",
+        placeholders(accepted.len(), 8, 0)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for &i in accepted {
+        let e = &writes[i].event;
+        query = query
+            .bind(household_id)
+            .bind(&e.id)
+            .bind(&e.inv_id)
+            .bind(e.qty_used.milli())
+            .bind(format_day(e.used_on))
+            .bind(e.notes.clone())
+            .bind(e.source.as_str())
+            .bind(&e.created_at);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+async fn add_daily_totals(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    writes: &[UsageWrite],
+    accepted: &[usize],
+    seq: i64,
+) -> Result<(), DbError> {
+    // One row per (item, day): a statement may not update the same row twice.
+    let mut totals: HashMap<(&str, String), (i64, i64)> = HashMap::new();
+    for &i in accepted {
+        let e = &writes[i].event;
+        let entry = totals
+            .entry((e.inv_id.as_str(), format_day(e.used_on)))
+            .or_default();
+        entry.0 += e.qty_used.milli();
+        entry.1 += 1;
+    }
+    let sql = format!(
+        "INSERT INTO usage_daily (household_id, inv_id, day, qty_used, events, seq)
+         VALUES {}
+         ON CONFLICT (household_id, inv_id, day) DO UPDATE SET
+           qty_used = usage_daily.qty_used + excluded.qty_used,
+           events = usage_daily.events + excluded.events,
+           seq = excluded.seq",
+        placeholders(totals.len(), 6, 0)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((inv_id, day), (qty, events)) in totals {
+        query = query
+            .bind(household_id)
+            .bind(inv_id)
+            .bind(day)
+            .bind(qty)
+            .bind(events)
+            .bind(seq);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// The slow path: one write in its own transaction.
+async fn write_one(db: &Db, write: &UsageWrite) -> Result<UsageOutcome, DbError> {
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    let exists =
+        crate::inventory::store::get_item(&mut *conn, &write.household_id, &write.event.inv_id)
+            .await?
+            .is_some();
+    if !exists {
+        return Ok(UsageOutcome::UnknownItem);
+    }
+    store::insert_usage(&mut *conn, &write.household_id, &write.event).await?;
+    if let Some(key) = &write.key
+        && !idempotency::save_key(
+            conn,
+            &write.household_id,
+            &write.member_id,
+            key,
+            &write.reply,
+            write.now,
+        )
+        .await?
+    {
+        return Ok(UsageOutcome::KeyTaken);
+    }
+    tx.commit().await?;
+    Ok(UsageOutcome::Created(write.reply.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows() {
+        assert_eq!(placeholders(2, 2, 1), "($2, $3), ($4, $5)");
+        assert_eq!(placeholders(1, 3, 0), "($1, $2, $3)");
+    }
+}
