@@ -27,11 +27,12 @@ const HORIZON_DAYS: i32 = 400;
 /// The longest window a rollup may ask for.
 const MAX_WINDOW: i32 = 365;
 
+/// One day's usage of one item (16 bytes: millions of these may be held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct DayTotal {
-    day: i32,
     qty: i64,
-    events: i64,
+    day: i32,
+    events: u32,
 }
 
 #[derive(Debug, Default)]
@@ -65,7 +66,7 @@ impl ItemState {
                 break;
             }
             usage.qty_used_milli += d.qty;
-            usage.events += d.events;
+            usage.events += i64::from(d.events);
         }
         usage
     }
@@ -182,14 +183,22 @@ async fn refresh(
         item.qty = row.qty;
     }
     let from = NaiveDate::from_num_days_from_ce_opt(state.horizon).unwrap_or(NaiveDate::MIN);
-    for row in store::daily_changed_since(conn, household_id, since, from).await? {
-        if let Some(item) = state.items.get_mut(&row.inv_id) {
+    let items = &mut state.items;
+    store::each_daily_changed_since(conn, household_id, since, from, |row| {
+        if let Some(item) = items.get_mut(&row.inv_id) {
             item.set_day(DayTotal {
                 day: day_number(row.day),
                 qty: row.qty_used,
-                events: row.events,
+                events: u32::try_from(row.events).unwrap_or(u32::MAX),
             });
         }
+    })
+    .await?;
+    if full {
+        for item in state.items.values_mut() {
+            item.days.shrink_to_fit();
+        }
+        state.items.shrink_to_fit();
     }
     for id in store::tombstones_since(conn, household_id, since).await? {
         state.items.remove(&id);

@@ -1,6 +1,7 @@
 //! SQL for usage events, their daily aggregates and the forecast change feed.
 
 use chrono::NaiveDate;
+use futures::TryStreamExt;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{UsageEvent, UsageSource, WindowUsage};
@@ -151,34 +152,34 @@ pub struct DailyRow {
     pub events: i64,
 }
 
-/// Daily totals changed after `since` with `day > from` (all of them for `since < 0`).
-pub async fn daily_changed_since(
+/// Calls `visit` for each daily total changed after `since` with `day > from` (all of them for
+/// `since < 0`). Rows are streamed, not collected: a full load may be millions of rows.
+pub async fn each_daily_changed_since(
     conn: &mut AnyConnection,
     household_id: &str,
     since: i64,
     from: NaiveDate,
-) -> Result<Vec<DailyRow>, DbError> {
-    let rows = sqlx::query(
+    mut visit: impl FnMut(DailyRow),
+) -> Result<(), DbError> {
+    let mut rows = sqlx::query(
         "SELECT inv_id, day, qty_used, events FROM usage_daily
          WHERE household_id = $1 AND seq > $2 AND day > $3",
     )
     .bind(household_id)
     .bind(since)
     .bind(format_day(from))
-    .fetch_all(conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    .fetch(conn);
+    while let Some(row) = rows.try_next().await? {
         let day: String = row.try_get("day")?;
         let Ok(day) = parse_day(&day) else { continue };
-        out.push(DailyRow {
+        visit(DailyRow {
             inv_id: row.try_get("inv_id")?,
             day,
             qty_used: row.try_get("qty_used")?,
             events: row.try_get("events")?,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Items deleted after `since`.
