@@ -20,6 +20,8 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "household", description = "The caller, members and household settings"),
         (name = "inventory", description = "Items, locations and stock actions"),
+        (name = "schedule", description = "Events, recurrence and occurrences"),
+        (name = "shopping", description = "The shopping list, its generators, presets and cost"),
     )
 )]
 struct BaseDoc;
