@@ -9,3 +9,5 @@ mod idempotency;
 mod inventory;
 mod ops;
 mod persistence;
+mod schedule;
+mod shopping;
