@@ -19,15 +19,15 @@ use crate::app::App;
 use crate::error::{ApiError, PROBLEM_CONTENT_TYPE};
 use crate::extract::authenticate;
 use crate::idempotency::idempotency;
-use crate::{household, inventory, openapi, ops, schedule, shopping};
+use crate::{household, inventory, openapi, ops};
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
 fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .merge(household::routes())
         .merge(inventory::routes())
-        .merge(schedule::routes())
-        .merge(shopping::routes())
+        .merge(crate::schedule::routes())
+        .merge(crate::shopping::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))

@@ -4,7 +4,8 @@ use axum::response::Response;
 use chrono::Days;
 use serde::Deserialize;
 
-use super::model::{Event, EventPatch, Kind, NewEvent, Occurrence, Window};
+use super::model::{Event, EventPatch, Kind, NewEvent};
+use super::occurrence::{Occurrence, Window};
 use super::service;
 use super::store::{self, EventRecord};
 use crate::domain::Day;

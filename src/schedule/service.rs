@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::model::{Event, EventFields, EventOccurrence, EventPatch, Kind, Window, expand};
+use super::model::{Event, EventFields, EventPatch, Kind};
+use super::occurrence::{EventOccurrence, Window, expand};
 use super::store::{self, EventRecord};
 use crate::domain::money::Currency;
 use crate::error::ApiError;

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
 
-use super::model::{Event, EventFields, Kind, Window};
+use super::model::{Event, EventFields, Kind};
+use super::occurrence::Window;
 use crate::db::DbError;
 use crate::domain::day::{format_day, format_instant, parse_day};
 use crate::domain::money::{Currency, Money};

@@ -3,7 +3,8 @@
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::model::{Cost, NewShoppingItem, ShoppingItem, ShoppingPatch, Source, Status};
+use super::cost::Cost;
+use super::model::{NewShoppingItem, ShoppingItem, ShoppingPatch, Source, Status};
 use super::service;
 use super::store::{self, ShoppingRecord};
 use crate::error::ApiError;

@@ -3,6 +3,7 @@
 //! `approval_id`, `actual_total`, `bought_at`, `receipt_id`).
 
 pub mod actions;
+pub mod cost;
 pub mod handlers;
 pub mod model;
 pub mod preset_store;

@@ -5,9 +5,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::model::{
-    Cost, Generated, ItemFields, NewShopping, ShoppingPatch, Source, Status, cost_of, one,
-};
+use super::cost::{Cost, cost_of};
+use super::model::{Generated, ItemFields, NewShopping, ShoppingPatch, Source, Status, one};
 use super::preset_store;
 use super::store::{self, OnDuplicate, ShoppingRecord};
 use crate::db::DbError;
@@ -18,7 +17,8 @@ use crate::extract::IfMatch;
 use crate::household::model::Settings;
 use crate::inventory::store::{self as inventory_store, ItemFilter, ItemRecord};
 use crate::pagination::PageRequest;
-use crate::schedule::model::{Kind, MAX_WINDOW_DATES, Window};
+use crate::schedule::model::{Kind, MAX_WINDOW_DATES};
+use crate::schedule::occurrence::Window;
 use crate::schedule::service as schedule_service;
 
 /// Default and largest number of items one `generate_from_needs` run creates.

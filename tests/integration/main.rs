@@ -11,3 +11,4 @@ mod ops;
 mod persistence;
 mod schedule;
 mod shopping;
+mod shopping_generators;
