@@ -19,3 +19,5 @@ pub mod ops;
 pub mod pagination;
 pub mod reply;
 pub mod router;
+pub mod schedule;
+pub mod shopping;

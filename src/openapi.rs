@@ -21,6 +21,8 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "household", description = "The caller, members and household settings"),
         (name = "inventory", description = "Items, locations and stock actions"),
         (name = "forecast", description = "Usage log, burn rates and run-out forecasts"),
+        (name = "schedule", description = "Events, recurrence and occurrences"),
+        (name = "shopping", description = "The shopping list, its generators, presets and cost"),
     )
 )]
 struct BaseDoc;

@@ -10,3 +10,6 @@ mod idempotency;
 mod inventory;
 mod ops;
 mod persistence;
+mod schedule;
+mod shopping;
+mod shopping_generators;
