@@ -5,12 +5,15 @@
 //! See `docs/ARCHITECTURE.md`.
 
 pub mod app;
+pub mod approvals;
 pub mod cli;
+pub mod cone;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod forecast;
+pub mod heimdall;
 pub mod household;
 pub mod idempotency;
 pub mod inventory;

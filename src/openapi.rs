@@ -23,6 +23,8 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "forecast", description = "Usage log, burn rates and run-out forecasts"),
         (name = "schedule", description = "Events, recurrence and occurrences"),
         (name = "shopping", description = "The shopping list, its generators, presets and cost"),
+        (name = "approvals", description = "Requests for a person's yes, and the decisions"),
+        (name = "cone", description = "The household's policy for automated actions"),
     )
 )]
 struct BaseDoc;

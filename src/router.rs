@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::error::{ApiError, PROBLEM_CONTENT_TYPE};
 use crate::extract::authenticate;
 use crate::idempotency::idempotency;
-use crate::{forecast, household, inventory, openapi, ops, schedule, shopping};
+use crate::{approvals, cone, forecast, household, inventory, openapi, ops, schedule, shopping};
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
 fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
@@ -29,6 +29,8 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(forecast::routes())
         .merge(schedule::routes())
         .merge(shopping::routes())
+        .merge(approvals::routes())
+        .merge(cone::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))

@@ -1,0 +1,3 @@
+//! Heimdall: the one dispatcher through which automations act.
+
+pub mod registry;
