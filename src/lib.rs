@@ -5,6 +5,8 @@
 //! See `docs/ARCHITECTURE.md`.
 
 pub mod app;
+pub mod bills;
+pub mod budget;
 pub mod cli;
 pub mod db;
 pub mod domain;
@@ -14,8 +16,10 @@ pub mod forecast;
 pub mod household;
 pub mod idempotency;
 pub mod inventory;
+pub mod ledger;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod receipts;
 pub mod reply;
 pub mod router;

@@ -20,6 +20,10 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "household", description = "The caller, members and household settings"),
         (name = "inventory", description = "Items, locations and stock actions"),
+        (name = "ledger", description = "Append-only income and expense entries, and the cash balance"),
+        (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
+        (name = "bills", description = "Bills, their recurrence and paying them"),
+        (name = "receipts", description = "The receipt vault: receipts, ledger posting and attachments"),
     )
 )]
 struct BaseDoc;

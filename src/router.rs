@@ -26,6 +26,10 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .merge(household::routes())
         .merge(inventory::routes())
+        .merge(crate::ledger::routes())
+        .merge(crate::budget::routes())
+        .merge(crate::bills::routes())
+        .merge(crate::receipts::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))
