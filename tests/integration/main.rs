@@ -3,9 +3,13 @@
 mod util;
 
 mod auth;
+mod bills;
+mod budget;
 mod cli;
 mod errors;
 mod idempotency;
 mod inventory;
+mod ledger;
 mod ops;
 mod persistence;
+mod receipts;
