@@ -86,8 +86,24 @@ pub fn content_type(
 }
 
 /// Reads an upload of at most `limit` bytes. Larger ones are refused (413) as soon as they pass
-/// the limit; nothing beyond it is kept.
-pub async fn read_upload(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// the limit; nothing beyond it is kept. A client that announced a larger `Content-Length` and
+/// waits for `100 Continue` is answered before it sends anything.
+pub async fn read_upload(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let waits_for_continue = headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if waits_for_continue && announced.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::payload_too_large(limit));
+    }
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -211,13 +227,23 @@ mod tests {
 
     #[tokio::test]
     async fn uploads_are_limited_while_read() {
-        let ok = read_upload(Body::from(vec![1u8; 100]), 100).await.unwrap();
+        let none = HeaderMap::new();
+        let ok = read_upload(&none, Body::from(vec![1u8; 100]), 100)
+            .await
+            .unwrap();
         assert_eq!(ok.len(), 100);
-        let err = read_upload(Body::from(vec![1u8; 101]), 100)
+        let err = read_upload(&none, Body::from(vec![1u8; 101]), 100)
             .await
             .unwrap_err();
         assert_eq!(err.status, 413);
-        let err = read_upload(Body::empty(), 100).await.unwrap_err();
+        let err = read_upload(&none, Body::empty(), 100).await.unwrap_err();
         assert_eq!(err.status, 400);
+        let mut waiting = HeaderMap::new();
+        waiting.insert(header::CONTENT_LENGTH, HeaderValue::from_static("101"));
+        waiting.insert(header::EXPECT, HeaderValue::from_static("100-continue"));
+        let err = read_upload(&waiting, Body::from(vec![1u8; 101]), 100)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 413);
     }
 }

@@ -141,7 +141,7 @@ pub async fn put_attachment(
             .ok_or_else(|| ApiError::not_found("receipt"))?;
         IfMatch::check(if_match, receipt.version)?;
     }
-    let bytes = attachment::read_upload(body, MAX_ATTACHMENT_BYTES).await?;
+    let bytes = attachment::read_upload(&headers, body, MAX_ATTACHMENT_BYTES).await?;
     let content_type = attachment::content_type(declared, &bytes)?;
     let sha256 = attachment::sha256_hex(&bytes);
     let mut tx = ctx.begin().await?;

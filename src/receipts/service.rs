@@ -11,7 +11,7 @@ use crate::domain::new_id;
 use crate::error::ApiError;
 use crate::household::model::Settings;
 use crate::ledger::model::{EntryKind, NewEntry, Source};
-use crate::ledger::service::post_entry;
+use crate::ledger::service::{PostError, post_entry};
 
 const SAVEPOINT: &str = "receipt_ledger_post";
 
@@ -108,12 +108,17 @@ async fn post_best_effort(
             })
         }
         Err(err) => {
-            tracing::warn!(
-                household.id = household_id,
-                receipt.id = entry.source.source_id().unwrap_or(""),
-                error = %err,
-                "posting a receipt to the ledger failed; the receipt is kept"
-            );
+            let receipt_id = entry.source.source_id().unwrap_or("");
+            match &err {
+                PostError::Invalid(_) => tracing::info!(
+                    household.id = household_id, receipt.id = receipt_id, error = %err,
+                    "the ledger refused a receipt; the receipt is kept"
+                ),
+                PostError::Db(_) => tracing::warn!(
+                    household.id = household_id, receipt.id = receipt_id, error = %err,
+                    "posting a receipt to the ledger failed; the receipt is kept"
+                ),
+            }
             savepoint(conn, "ROLLBACK TO SAVEPOINT").await?;
             savepoint(conn, "RELEASE SAVEPOINT").await?;
             Ok(LedgerOutcome::Failed {
