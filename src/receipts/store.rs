@@ -283,7 +283,7 @@ pub async fn put_attachment(
     .bind(attachment.content_type)
     .bind(size)
     .bind(attachment.sha256)
-    .bind(attachment.bytes.to_vec())
+    .bind(attachment.bytes)
     .bind(format_instant(now))
     .execute(&mut *conn)
     .await?;
