@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod approvals;
+pub mod bills;
+pub mod budget;
 pub mod cli;
 pub mod cone;
 pub mod db;
@@ -17,9 +19,11 @@ pub mod heimdall;
 pub mod household;
 pub mod idempotency;
 pub mod inventory;
+pub mod ledger;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod receipts;
 pub mod reply;
 pub mod router;
 pub mod schedule;

@@ -25,6 +25,10 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "shopping", description = "The shopping list, its generators, presets and cost"),
         (name = "approvals", description = "Requests for a person's yes, and the decisions"),
         (name = "cone", description = "The household's policy for automated actions"),
+        (name = "ledger", description = "Append-only income and expense entries, and the cash balance"),
+        (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
+        (name = "bills", description = "Bills, their recurrence and paying them"),
+        (name = "receipts", description = "The receipt vault: receipts, ledger posting and attachments"),
     )
 )]
 struct BaseDoc;

@@ -19,7 +19,10 @@ use crate::app::App;
 use crate::error::{ApiError, PROBLEM_CONTENT_TYPE};
 use crate::extract::authenticate;
 use crate::idempotency::idempotency;
-use crate::{approvals, cone, forecast, household, inventory, openapi, ops, schedule, shopping};
+use crate::{
+    approvals, bills, budget, cone, forecast, household, inventory, ledger, openapi, ops, receipts,
+    schedule, shopping,
+};
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
 fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
@@ -31,6 +34,10 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(shopping::routes())
         .merge(approvals::routes())
         .merge(cone::routes())
+        .merge(ledger::routes())
+        .merge(budget::routes())
+        .merge(bills::routes())
+        .merge(receipts::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))

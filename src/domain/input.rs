@@ -143,3 +143,68 @@ impl<T> Patch<T> {
         })
     }
 }
+
+/// A currency code from a request (ISO 4217, upper case); absent means `default`.
+pub fn currency_or(
+    field: &str,
+    code: Option<&str>,
+    default: Currency,
+) -> Result<Currency, FieldError> {
+    match code {
+        None => Ok(default),
+        Some(code) => Currency::from_code(code.trim())
+            .ok_or_else(|| FieldError::new(field, "must be an ISO 4217 currency code such as EUR")),
+    }
+}
+
+/// A day from a request that may not lie after `today`; absent means `today`.
+pub fn day_until_today(
+    field: &str,
+    day: Option<super::Day>,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, FieldError> {
+    match day {
+        None => Ok(today),
+        Some(super::Day(day)) if day <= today => Ok(day),
+        Some(_) => Err(FieldError::new(field, "must not be after today")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn currencies_and_days_from_requests() {
+        assert_eq!(
+            currency_or("currency", None, Currency::USD),
+            Ok(Currency::USD)
+        );
+        assert_eq!(
+            currency_or("currency", Some("JPY"), Currency::USD)
+                .unwrap()
+                .code(),
+            "JPY"
+        );
+        assert_eq!(
+            currency_or("currency", Some("usd"), Currency::USD)
+                .unwrap_err()
+                .field,
+            "currency"
+        );
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let tomorrow = today.succ_opt().unwrap();
+        assert_eq!(day_until_today("date", None, today), Ok(today));
+        assert_eq!(
+            day_until_today("date", Some(super::super::Day(today)), today),
+            Ok(today)
+        );
+        assert_eq!(
+            day_until_today("date", Some(super::super::Day(tomorrow)), today)
+                .unwrap_err()
+                .field,
+            "date"
+        );
+    }
+}
