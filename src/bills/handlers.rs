@@ -168,7 +168,8 @@ pub async fn delete_bill(
 
 /// Pay the bill's current period (adults and owners): writes the ledger expense; a recurring
 /// bill moves to its next due date and stays unpaid, a one-off bill becomes paid. A period is
-/// never paid twice: a request that finds its period already paid gets 409.
+/// never paid twice: a request that finds its period already paid gets 409, and so does a
+/// second payment without `due_on` dated the same day as the last one.
 #[utoipa::path(post, path = "/core/bills/{id}/paid", tag = "bills",
     params(("id" = String, Path)), request_body(content = Option<PaidBody>),
     responses((status = 200, body = Bill, headers(("ETag" = String)))))]
@@ -179,16 +180,7 @@ pub async fn pay_bill(
 ) -> Result<Response, ApiError> {
     ctx.caller.require_adult("pay bills")?;
     let settings = &ctx.caller.settings;
-    let mut input: MarkPaid = body.validate(settings.currency, ctx.today())?;
-    if input.period.is_none() {
-        // The period this request pays is the one due when it arrived.
-        let mut conn = ctx.app.db.read().await?;
-        input.period = Some(
-            service::current_period(&mut conn, ctx.household_id(), &id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("bill"))?,
-        );
-    }
+    let input: MarkPaid = body.validate(settings.currency, ctx.today())?;
     let mut tx = ctx.begin().await?;
     let bill = service::mark_paid(
         tx.conn(),

@@ -1,6 +1,6 @@
 //! Paying bills: shared by the route and (later) Heimdall's `bills.paid` and autopay.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::model::{Bill, BillStatus, MarkPaid, next_due, payment_memo};
@@ -10,20 +10,6 @@ use crate::error::ApiError;
 use crate::household::model::Settings;
 use crate::ledger::model::{EntryKind, NewEntry, Source};
 use crate::ledger::service::post_entry;
-
-/// The period a payment request for bill `id` would pay right now (its current due date), or
-/// `None` when the bill does not exist. Read when a request arrives, so that requests racing
-/// each other all name the same period and only one of them pays it.
-pub async fn current_period(
-    conn: &mut AnyConnection,
-    household_id: &str,
-    id: &str,
-) -> Result<Option<NaiveDate>, ApiError> {
-    match store::get_bill(conn, household_id, id).await? {
-        Some(record) => Ok(Some(record.due_on()?)),
-        None => Ok(None),
-    }
-}
 
 /// Pays the bill's current period, in the caller's transaction: appends the ledger expense,
 /// records the paid period, and moves a recurring bill to its next due date (a one-off bill,
@@ -71,6 +57,15 @@ pub async fn mark_paid(
         }
     };
     let paid_on = input.paid_on.unwrap_or(today);
+    // A payment that names no period pays the current one, unless this bill was already paid
+    // with the same payment date: a repeated or concurrent "paid" (a double click, two devices)
+    // must not silently pay next month too. Paying two periods on one day names the second.
+    if input.period.is_none() && record.to_bill(today)?.last_paid_on == Some(paid_on) {
+        return Err(ApiError::conflict(format!(
+            "this bill was already paid on {paid_on}; to pay the period due on {period} as well, \
+             send due_on"
+        )));
+    }
     let entry = NewEntry {
         kind: EntryKind::Expense,
         amount,

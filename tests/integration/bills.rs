@@ -67,12 +67,15 @@ async fn monthly_bill_on_the_31st_keeps_its_day(app: TestApp) {
     assert_eq!(rent["overdue"], true);
     let rent_id = id(&rent);
     let mut due = Vec::new();
+    let mut current = "2026-10-31".to_string();
     for _ in 0..6 {
-        let paid = pay(&owner, &rent_id, json!({})).await;
+        // Several periods paid on one day: each names the period it pays.
+        let paid = pay(&owner, &rent_id, json!({"due_on": current})).await;
         let body = paid.expect(200);
         assert_eq!(body["status"], "unpaid", "a recurring bill stays unpaid");
         assert_eq!(body["last_paid_on"], "2026-11-25");
-        due.push(body["due_on"].as_str().unwrap().to_string());
+        current = body["due_on"].as_str().unwrap().to_string();
+        due.push(current.clone());
     }
     assert_eq!(
         due,
@@ -125,12 +128,16 @@ async fn monthly_bill_on_the_31st_keeps_its_day(app: TestApp) {
         (first.body["due_on"].as_str(), first.body["status"].as_str()),
         (Some("2026-12-15"), Some("unpaid"))
     );
-    let last = pay(&owner, &id(&loan), json!({})).await;
+    // A second bare payment the same day is taken for a repeat and refused.
+    pay(&owner, &id(&loan), json!({})).await.expect_problem(409);
+    let last = pay(&owner, &id(&loan), json!({"due_on": "2026-12-15"})).await;
     assert_eq!(
         (last.body["due_on"].as_str(), last.body["status"].as_str()),
         (Some("2026-12-15"), Some("paid"))
     );
-    pay(&owner, &id(&loan), json!({})).await.expect_problem(409);
+    pay(&owner, &id(&loan), json!({"due_on": "2026-12-15"}))
+        .await
+        .expect_problem(409);
 }
 
 async fn paying_writes_the_expense(app: TestApp) {
@@ -279,6 +286,32 @@ async fn concurrent_payments_pay_a_period_once(app: TestApp) {
         owner.get(&format!("/core/bills/{}", id(&rent))).await.body["due_on"],
         "2027-01-01"
     );
+
+    // A recurring bill paid by eight bare requests (no body, no period named): exactly one
+    // pays; the rest are refused rather than paying the following months.
+    let water = bill(
+        &owner,
+        json!({"name": "Water", "amount": 30, "due_on": "2026-11-28", "rrule": "FREQ=MONTHLY"}),
+    )
+    .await;
+    let path = format!("/core/bills/{}/paid", id(&water));
+    let answers = join_all((0..8).map(|_| {
+        let client = owner.clone();
+        let path = path.clone();
+        async move { client.post_empty(&path).await }
+    }))
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
+    assert_eq!(app.count("ledger_entries", "1 = 1").await, 3);
+    let after = owner.get(&format!("/core/bills/{}", id(&water))).await;
+    assert_eq!(after.body["due_on"], "2026-12-28");
+    assert_eq!(after.body["last_paid_on"], "2026-11-25");
+    // Paying the next period on the same day is possible when it is named.
+    pay(&owner, &id(&water), json!({"due_on": "2026-12-28"}))
+        .await
+        .expect(200);
 }
 
 async fn stale_period_is_409(app: TestApp) {
