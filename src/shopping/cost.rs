@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::decimal::{div_round_half_up, format_fixed};
+use crate::domain::decimal::format_fixed;
 use crate::domain::money::{Currency, Money};
 
 /// `GET /core/shopping/cost`.
@@ -14,39 +14,37 @@ pub struct Cost {
     /// count as 0).
     #[schema(example = "42.50")]
     pub est_total: String,
-    /// Open items whose `est_total` is at least the household's `big_spend_threshold`.
-    /// Approvals are not part of the system yet; once they are, items whose purchase is
-    /// already approved can be left out of this count.
+    /// Open items whose `est_total` is at least the household's `big_spend_threshold` and whose
+    /// purchase no approved approval covers yet.
     pub needs_approval: u64,
 }
 
-/// An amount re-expressed in `to`'s minor units, keeping its value (200.00 EUR → 200 JPY),
-/// rounded half-up when `to` has fewer digits. Used for rows written before a currency change.
-pub fn minor_in(amount: Money, to: Currency) -> i128 {
-    let from_digits = amount.currency().digits();
-    let to_digits = to.digits();
-    let minor = i128::from(amount.minor());
-    if to_digits >= from_digits {
-        minor * 10_i128.pow(to_digits - from_digits)
-    } else {
-        div_round_half_up(minor, 10_i128.pow(from_digits - to_digits))
-    }
+/// An open item as the cost sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenCost {
+    pub est_total: Option<Money>,
+    /// An approved approval covers buying it at `est_total`.
+    pub approved: bool,
 }
 
-/// Totals of the open items' `est_total`s.
-pub fn cost_of(open_totals: &[Option<Money>], currency: Currency, threshold: Money) -> Cost {
-    let threshold = minor_in(threshold, currency);
+/// Totals of the open items. Amounts written in another currency (before the household changed
+/// its currency) keep their value.
+pub fn cost_of(items: &[OpenCost], currency: Currency, threshold: Money) -> Cost {
+    let threshold = threshold.rescale_rounded(currency).minor();
     let mut sum: i128 = 0;
     let mut needs_approval = 0;
-    for total in open_totals.iter().flatten() {
-        let minor = minor_in(*total, currency);
-        sum += minor;
-        if minor >= threshold {
+    for item in items {
+        let Some(total) = item.est_total else {
+            continue;
+        };
+        let minor = total.rescale_rounded(currency).minor();
+        sum += i128::from(minor);
+        if minor >= threshold && !item.approved {
             needs_approval += 1;
         }
     }
     Cost {
-        open_items: open_totals.len() as u64,
+        open_items: items.len() as u64,
         est_total: format_fixed(sum, currency.digits()),
         needs_approval,
     }
@@ -60,19 +58,27 @@ mod tests {
         Money::parse(s, Currency::USD).unwrap()
     }
 
+    fn open(total: Option<&str>, approved: bool) -> OpenCost {
+        OpenCost {
+            est_total: total.map(usd),
+            approved,
+        }
+    }
+
     #[test]
     fn cost_sums_exactly_and_counts_big_items() {
-        let totals = [
-            Some(usd("0.10")),
-            Some(usd("0.20")),
-            None,
-            Some(usd("200.00")),
-            Some(usd("199.99")),
+        let items = [
+            open(Some("0.10"), false),
+            open(Some("0.20"), false),
+            open(None, false),
+            open(Some("200.00"), false),
+            open(Some("199.99"), false),
+            open(Some("300.00"), true),
         ];
-        let cost = cost_of(&totals, Currency::USD, usd("200.00"));
-        assert_eq!(cost.open_items, 5);
-        assert_eq!(cost.est_total, "400.29");
-        assert_eq!(cost.needs_approval, 1);
+        let cost = cost_of(&items, Currency::USD, usd("200.00"));
+        assert_eq!(cost.open_items, 6);
+        assert_eq!(cost.est_total, "700.29");
+        assert_eq!(cost.needs_approval, 1, "approved items need no approval");
         let empty = cost_of(&[], Currency::USD, usd("200"));
         assert_eq!((empty.open_items, empty.est_total.as_str()), (0, "0.00"));
     }
@@ -80,14 +86,11 @@ mod tests {
     #[test]
     fn amounts_from_another_currency_keep_their_value() {
         let jpy = Currency::from_code("JPY").unwrap();
-        let kwd = Currency::from_code("KWD").unwrap();
-        assert_eq!(minor_in(usd("200.00"), jpy), 200);
-        assert_eq!(minor_in(usd("2.50"), jpy), 3);
-        assert_eq!(minor_in(usd("2.49"), jpy), 2);
-        assert_eq!(minor_in(usd("2.49"), kwd), 2490);
-        assert_eq!(
-            minor_in(Money::parse("7", jpy).unwrap(), Currency::USD),
-            700
+        let cost = cost_of(
+            &[open(Some("2.50"), false), open(Some("2.49"), false)],
+            jpy,
+            Money::parse("200", jpy).unwrap(),
         );
+        assert_eq!(cost.est_total, "5");
     }
 }

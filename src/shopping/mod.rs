@@ -1,6 +1,5 @@
 //! Shopping: the list, quick add, the low-stock and needs generators, presets and cost.
-//! Marking items bought and spend approvals build on this module (`store::lock_item`,
-//! `approval_id`, `actual_total`, `bought_at`, `receipt_id`).
+//! Buying (the big-spend gate, receipts, restock) and spend approvals are in `purchase`.
 
 pub mod actions;
 pub mod cost;
@@ -8,6 +7,8 @@ pub mod handlers;
 pub mod model;
 pub mod preset_store;
 pub mod presets;
+pub mod purchase;
+pub mod purchase_handlers;
 pub mod service;
 pub mod store;
 
@@ -27,6 +28,8 @@ pub fn routes() -> OpenApiRouter<Arc<App>> {
             handlers::delete_item
         ))
         .routes(routes!(handlers::cancel_item))
+        .routes(routes!(purchase_handlers::mark_bought))
+        .routes(routes!(purchase_handlers::request_approvals))
         .routes(routes!(handlers::get_cost))
         .routes(routes!(actions::quick_add))
         .routes(routes!(actions::generate_from_inventory))

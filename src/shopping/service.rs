@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::cost::{Cost, cost_of};
+use super::cost::{Cost, OpenCost, cost_of};
 use super::model::{Generated, ItemFields, NewShopping, ShoppingPatch, Source, Status, one};
 use super::preset_store;
 use super::store::{self, OnDuplicate, ShoppingRecord};
@@ -352,10 +352,30 @@ pub async fn cost(
     household_id: &str,
     settings: &Settings,
 ) -> Result<Cost, ApiError> {
-    let totals = store::open_totals(conn, household_id).await?;
-    Ok(cost_of(
-        &totals,
-        settings.currency,
-        settings.big_spend_threshold,
-    ))
+    let threshold = settings.big_spend_threshold;
+    let mut items = Vec::new();
+    for item in store::open_items(conn, household_id).await? {
+        let est_total = item.to_item().est_total;
+        let at_stake = est_total.map(|t| t.rescale_rounded(settings.currency));
+        let approved = match at_stake {
+            Some(amount) if amount.minor() >= threshold.minor() => {
+                crate::approvals::service::covering_approval(
+                    conn,
+                    household_id,
+                    super::purchase::BOUGHT_ACTION,
+                    super::purchase::TARGET_TYPE,
+                    &item.id,
+                    Some(amount),
+                )
+                .await?
+                .is_some()
+            }
+            _ => false,
+        };
+        items.push(OpenCost {
+            est_total,
+            approved,
+        });
+    }
+    Ok(cost_of(&items, settings.currency, threshold))
 }

@@ -323,28 +323,6 @@ pub async fn open_keys(conn: &mut AnyConnection, household_id: &str) -> Result<O
     Ok(keys)
 }
 
-/// The `est_total` of every open item (`None` for items without a cost).
-pub async fn open_totals(
-    conn: &mut AnyConnection,
-    household_id: &str,
-) -> Result<Vec<Option<Money>>, DbError> {
-    let rows = sqlx::query(
-        "SELECT est_total, currency FROM shopping_items
-         WHERE household_id = $1 AND status = 'open'",
-    )
-    .bind(household_id)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let total: Option<i64> = row.try_get("est_total")?;
-            let code: String = row.try_get("currency")?;
-            let currency = Currency::from_code(&code).unwrap_or(Currency::USD);
-            Ok(total.map(|t| Money::from_minor(t, currency)))
-        })
-        .collect()
-}
-
 /// Unlinks the items made from a schedule event that is being deleted.
 pub async fn detach_schedule_event(
     conn: &mut AnyConnection,
@@ -362,4 +340,72 @@ pub async fn detach_schedule_event(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Every open item, oldest first.
+pub async fn open_items(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> Result<Vec<ShoppingRecord>, DbError> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM shopping_items
+         WHERE household_id = $1 AND status = 'open' ORDER BY id"
+    );
+    Ok(
+        sqlx::query_as::<_, ShoppingRecord>(sqlx::AssertSqlSafe(sql))
+            .bind(household_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Links the item to the approval that was asked for its purchase.
+pub async fn link_approval(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+    approval_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE shopping_items SET approval_id = $1, version = version + 1, updated_at = $2
+         WHERE household_id = $3 AND id = $4",
+    )
+    .bind(approval_id)
+    .bind(format_instant(now))
+    .bind(household_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the purchase of an open item. `actual_total` is in the item's currency.
+#[allow(clippy::too_many_arguments)]
+pub async fn mark_bought(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+    actual_total: Option<i64>,
+    receipt_id: &str,
+    approval_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ShoppingRecord, DbError> {
+    let sql = format!(
+        "UPDATE shopping_items SET status = 'bought', actual_total = $1, bought_at = $2,
+           receipt_id = $3, approval_id = $4, version = version + 1, updated_at = $2
+         WHERE household_id = $5 AND id = $6 AND status = 'open'
+         RETURNING {ITEM_COLUMNS}"
+    );
+    Ok(
+        sqlx::query_as::<_, ShoppingRecord>(sqlx::AssertSqlSafe(sql))
+            .bind(actual_total)
+            .bind(format_instant(now))
+            .bind(receipt_id)
+            .bind(approval_id.map(str::to_string))
+            .bind(household_id)
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
 }

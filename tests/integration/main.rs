@@ -2,10 +2,12 @@
 
 mod util;
 
+mod approvals;
 mod auth;
 mod bills;
 mod budget;
 mod cli;
+mod cone;
 mod errors;
 mod forecast;
 mod idempotency;
@@ -13,6 +15,7 @@ mod inventory;
 mod ledger;
 mod ops;
 mod persistence;
+mod purchase;
 mod receipts;
 mod schedule;
 mod shopping;
