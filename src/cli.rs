@@ -46,6 +46,19 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check the Heimdall action log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute each household's hash chain; exits 1 if any is broken.
+    Verify {
+        /// Only this household (default: all).
+        #[arg(long)]
+        household: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -109,6 +122,12 @@ pub async fn run(cli: Cli) -> CliResult {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify { household }) => {
+            let db = open(&url).await?;
+            let result = audit_verify(&db, household.as_deref()).await;
+            db.close().await;
+            result
+        }
         Command::Token(TokenCommand::Create {
             member,
             role,
@@ -128,6 +147,38 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// Prints one line per household; fails when a chain is broken or the household is unknown.
+async fn audit_verify(db: &Db, household: Option<&str>) -> CliResult {
+    let mut conn = db.read().await?;
+    let households = crate::household::store::list_households(&mut conn).await?;
+    let chosen: Vec<_> = households
+        .into_iter()
+        .filter(|(_, name)| household.is_none_or(|h| h == name))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no household named {:?}", household.unwrap_or_default()).into());
+    }
+    let mut broken = 0;
+    for (id, name) in chosen {
+        let v = crate::heimdall::log::verify(&mut conn, &id).await?;
+        if v.ok {
+            println!("{name}: ok, {} entries, head {}", v.entries, v.head_hash);
+        } else {
+            broken += 1;
+            println!(
+                "{name}: BROKEN at seq {} ({}); {} entries verified before it",
+                v.first_bad_seq.unwrap_or_default(),
+                v.problem.unwrap_or_default(),
+                v.entries
+            );
+        }
+    }
+    if broken > 0 {
+        return Err(format!("{broken} household log(s) failed verification").into());
+    }
+    Ok(())
 }
 
 /// Connects and brings the schema up to date.

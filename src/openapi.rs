@@ -25,6 +25,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "shopping", description = "The shopping list, its generators, presets and cost"),
         (name = "approvals", description = "Requests for a person's yes, and the decisions"),
         (name = "cone", description = "The household's policy for automated actions"),
+        (name = "heimdall", description = "The audited dispatcher for automated actions, and its log"),
         (name = "ledger", description = "Append-only income and expense entries, and the cash balance"),
         (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
         (name = "bills", description = "Bills, their recurrence and paying them"),
@@ -71,6 +72,12 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         crate::error::FieldError::name().into_owned(),
         crate::error::FieldError::schema(),
     );
+    // Each Heimdall action's parameter schema, so `params` of `/core/heimdall/do` is typed.
+    for action in crate::heimdall::registry::ACTIONS {
+        if let Some((name, schema)) = crate::heimdall::params::schema_of(action.name) {
+            components.schemas.entry(name).or_insert(schema);
+        }
+    }
     for (path, item) in api.paths.paths.iter_mut() {
         let is_core = path.starts_with("/core");
         for op in [

@@ -20,8 +20,8 @@ use crate::error::{ApiError, PROBLEM_CONTENT_TYPE};
 use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
-    approvals, bills, budget, cone, forecast, household, inventory, ledger, openapi, ops, receipts,
-    schedule, shopping,
+    approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
+    receipts, schedule, shopping,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -34,6 +34,7 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(shopping::routes())
         .merge(approvals::routes())
         .merge(cone::routes())
+        .merge(heimdall::routes())
         .merge(ledger::routes())
         .merge(budget::routes())
         .merge(bills::routes())

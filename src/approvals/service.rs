@@ -19,6 +19,8 @@ const UNKNOWN_ACTION: ActionInfo = ActionInfo {
     name: "unlisted",
     class: ActionClass::Exec,
     money_moving: MoneyMoving::Never,
+    min_role: Role::Member,
+    description: "an action outside the catalog",
 };
 
 /// Stores a new pending approval. A missing band is the cone's verdict for executing the action

@@ -112,7 +112,8 @@ pub async fn list_usage(ctx: Ctx, Query(query): Query<ListUsageQuery>) -> Result
     }))
 }
 
-fn window_days(value: Option<u32>) -> Result<u32, ApiError> {
+/// Checks `window_days` (1–365, default 30).
+pub fn window_days(value: Option<u32>) -> Result<u32, ApiError> {
     let days = value.unwrap_or(DEFAULT_WINDOW_DAYS);
     if !(1..=MAX_WINDOW_DAYS).contains(&days) {
         return Err(ApiError::field(
@@ -121,6 +122,18 @@ fn window_days(value: Option<u32>) -> Result<u32, ApiError> {
         ));
     }
     Ok(days)
+}
+
+/// Checks a rollup's `limit` (1–500, default 20).
+pub fn rollup_limit(value: Option<u32>) -> Result<u32, ApiError> {
+    let limit = value.unwrap_or(DEFAULT_ROLLUP_LIMIT);
+    if !(1..=MAX_ROLLUP_LIMIT).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_ROLLUP_LIMIT}"),
+        ));
+    }
+    Ok(limit)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -181,13 +194,7 @@ pub struct Rollup {
     responses((status = 200, body = Rollup)))]
 pub async fn rollup(ctx: Ctx, Query(query): Query<RollupQuery>) -> Result<Reply, ApiError> {
     let window_days = window_days(query.window_days)?;
-    let limit = query.limit.unwrap_or(DEFAULT_ROLLUP_LIMIT);
-    if !(1..=MAX_ROLLUP_LIMIT).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            format!("must be between 1 and {MAX_ROLLUP_LIMIT}"),
-        ));
-    }
+    let limit = rollup_limit(query.limit)?;
     let items = ctx
         .app
         .forecast

@@ -280,3 +280,13 @@ pub async fn set_meta(conn: &mut AnyConnection, key: &str, value: &str) -> Resul
     .await?;
     Ok(())
 }
+
+/// Every household: (id, name), by name.
+pub async fn list_households(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, DbError> {
+    let rows = sqlx::query("SELECT id, name FROM households ORDER BY name")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
+}

@@ -1,16 +1,16 @@
 //! HTTP handlers for inventory items and locations.
 
 use axum::response::Response;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use super::model::{Item, Location, NewItem, NewLocation, OutOf, Restock, UseItem};
+use super::service;
 use super::store::{self, ItemFilter, ItemRecord};
-use crate::domain::{Day, Qty, new_id, text};
+use crate::domain::{Qty, text};
 use crate::error::ApiError;
 use crate::extract::{Ctx, IfMatch, Json, JsonOrEmpty, Path, Query};
-use crate::forecast::model::{UsageEvent, UsageSource};
+use crate::forecast::model::UsageSource;
 use crate::forecast::store as usage_store;
 use crate::pagination::{Page, PageRequest};
 use crate::reply::Reply;
@@ -169,34 +169,6 @@ pub async fn delete_item(
     tx.finish(Reply::no_content()).await
 }
 
-fn usage_day(ctx: &Ctx, used_on: Option<Day>) -> Result<NaiveDate, ApiError> {
-    let today = ctx.today();
-    match used_on {
-        None => Ok(today),
-        Some(Day(day)) if day <= today => Ok(day),
-        Some(_) => Err(ApiError::field("used_on", "must not be after today")),
-    }
-}
-
-fn usage_event(
-    ctx: &Ctx,
-    inv_id: &str,
-    qty_used: Qty,
-    used_on: NaiveDate,
-    notes: Option<String>,
-    source: UsageSource,
-) -> UsageEvent {
-    UsageEvent {
-        id: new_id(),
-        inv_id: inv_id.to_string(),
-        qty_used,
-        used_on,
-        notes,
-        source,
-        created_at: crate::domain::day::format_instant(ctx.now()),
-    }
-}
-
 /// Use some of an item: lowers `qty` and logs a usage event (source `use`).
 /// More than on hand → 409, nothing changes.
 #[utoipa::path(post, path = "/core/inventory/{id}/use", tag = "inventory",
@@ -209,7 +181,7 @@ pub async fn use_item(
 ) -> Result<Response, ApiError> {
     ctx.caller.require_write()?;
     let qty = body.qty.positive_qty("qty")?;
-    let used_on = usage_day(&ctx, body.used_on)?;
+    let used_on = service::usage_day(body.used_on, ctx.today())?;
     let notes = text::optional("notes", body.notes.as_deref(), super::model::NOTES_MAX)?;
     let mut tx = ctx.begin().await?;
     let current = store::lock_item(tx.conn(), ctx.household_id(), &id)
@@ -220,7 +192,7 @@ pub async fn use_item(
         .checked_sub(qty)
         .ok_or_else(|| ApiError::conflict(format!("cannot use {qty}: only {on_hand} on hand")))?;
     let record = store::set_qty(tx.conn(), ctx.household_id(), &id, remaining, ctx.now()).await?;
-    let event = usage_event(&ctx, &id, qty, used_on, notes, UsageSource::Use);
+    let event = service::usage_event(&id, qty, used_on, notes, UsageSource::Use, ctx.now());
     usage_store::insert_usage(tx.conn(), ctx.household_id(), &event).await?;
     tx.finish(item_reply(Reply::ok, &record)?).await
 }
@@ -236,22 +208,9 @@ pub async fn out_of_item(
     JsonOrEmpty(body): JsonOrEmpty<OutOf>,
 ) -> Result<Response, ApiError> {
     ctx.caller.require_write()?;
-    let used_on = usage_day(&ctx, body.used_on)?;
-    let notes = text::optional("notes", body.notes.as_deref(), super::model::NOTES_MAX)?;
+    let input = body.validate(ctx.today())?;
     let mut tx = ctx.begin().await?;
-    let current = store::lock_item(tx.conn(), ctx.household_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("inventory item"))?;
-    let remaining = Qty::from_milli(current.qty);
-    let record = if remaining.is_zero() {
-        current
-    } else {
-        let record =
-            store::set_qty(tx.conn(), ctx.household_id(), &id, Qty::ZERO, ctx.now()).await?;
-        let event = usage_event(&ctx, &id, remaining, used_on, notes, UsageSource::OutOf);
-        usage_store::insert_usage(tx.conn(), ctx.household_id(), &event).await?;
-        record
-    };
+    let record = service::out_of(tx.conn(), ctx.household_id(), &id, input, ctx.now()).await?;
     tx.finish(item_reply(Reply::ok, &record)?).await
 }
 

@@ -2,6 +2,7 @@
 
 pub mod handlers;
 pub mod model;
+pub mod service;
 pub mod store;
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ mod cli;
 mod cone;
 mod errors;
 mod forecast;
+mod heimdall;
 mod idempotency;
 mod inventory;
 mod ledger;

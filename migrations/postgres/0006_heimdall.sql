@@ -1,0 +1,40 @@
+-- Heimdall's action log: every attempt an automation or member makes through the dispatcher,
+-- hash-chained per household, append-only.
+
+-- The chain head per household: the last sequence number and hash. Its row lock orders
+-- appends, so sequence numbers are gapless.
+CREATE TABLE heimdall_heads (
+    household_id TEXT PRIMARY KEY REFERENCES households (id),
+    seq          BIGINT NOT NULL,
+    head_hash    TEXT NOT NULL
+);
+
+CREATE TABLE heimdall_actions (
+    household_id    TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
+    id              TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    actor_member_id TEXT,
+    action          TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    params          TEXT NOT NULL,
+    reason          TEXT,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'invalid', 'error')),
+    detail          TEXT NOT NULL,
+    prev_hash       TEXT NOT NULL,
+    hash            TEXT NOT NULL,
+    PRIMARY KEY (household_id, seq),
+    UNIQUE (household_id, id)
+);
+
+CREATE FUNCTION heimdall_actions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the Heimdall action log is append-only'
+        USING ERRCODE = 'restrict_violation';
+END;
+$$;
+CREATE TRIGGER heimdall_actions_no_rewrite BEFORE UPDATE OR DELETE ON heimdall_actions
+    FOR EACH ROW EXECUTE FUNCTION heimdall_actions_append_only();
+CREATE TRIGGER heimdall_actions_no_truncate BEFORE TRUNCATE ON heimdall_actions
+    FOR EACH STATEMENT EXECUTE FUNCTION heimdall_actions_append_only();
