@@ -43,6 +43,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the daily tick now (every household, or one) and print what it did.
+    Tick {
+        /// Only this household (default: all).
+        #[arg(long)]
+        household: Option<String>,
+    },
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -69,6 +75,16 @@ pub struct ServeArgs {
     /// Token for the owner created on an empty database (else a random one is printed once).
     #[arg(long, env = "VALHALLA_BOOTSTRAP_TOKEN", hide_env_values = true)]
     pub bootstrap_token: Option<String>,
+    /// The daily tick timer (`off`: only the tick endpoint and `valhalla tick` run it).
+    #[arg(long, env = "VALHALLA_SCHEDULER", value_enum, default_value_t = Switch::On)]
+    pub scheduler: Switch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Switch {
+    #[default]
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,21 +122,35 @@ impl From<RoleArg> for Role {
     }
 }
 
+/// How often the server looks for a due daily tick.
+const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> CliResult {
     let url = db::resolve_url(cli.database_url.as_deref(), &cli.data_dir)?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs {
-        bind: "127.0.0.1:8080".into(),
-        bootstrap_token: std::env::var("VALHALLA_BOOTSTRAP_TOKEN").ok(),
-    })) {
+    let command = match cli.command {
+        Some(command) => command,
+        // `valhalla` alone serves, with the same flags' environment variables.
+        None => match Cli::try_parse_from(["valhalla", "serve"])?.command {
+            Some(serve) => serve,
+            None => return Err("could not read the serve defaults".into()),
+        },
+    };
+    match command {
         Command::Serve(args) => serve(&url, args).await,
         Command::Migrate => {
             let db = open(&url).await?;
             db.close().await;
             eprintln!("migrations applied");
             Ok(())
+        }
+        Command::Tick { household } => {
+            let db = open(&url).await?;
+            let result = tick(&db, household.as_deref()).await;
+            db.close().await;
+            result
         }
         Command::Audit(AuditCommand::Verify { household }) => {
             let db = open(&url).await?;
@@ -147,6 +177,36 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// Runs the tick for every household (or one) and prints each result as JSON.
+async fn tick(db: &Db, household: Option<&str>) -> CliResult {
+    let app = App::new(db.clone(), Arc::new(SystemClock));
+    let households = {
+        let mut conn = db.read().await?;
+        crate::household::store::list_households(&mut conn).await?
+    };
+    let mut ran = 0;
+    for (id, name) in households {
+        if household.is_some_and(|h| h != name) {
+            continue;
+        }
+        let mut conn = db.read().await?;
+        let Some(settings) = crate::household::store::get_settings(&mut conn, &id).await? else {
+            continue;
+        };
+        drop(conn);
+        let result = crate::scheduler::service::tick_now(&app, &id, &settings).await?;
+        println!(
+            "{}",
+            serde_json::json!({"household": name, "ran_at": result.ran_at, "steps": result.steps})
+        );
+        ran += 1;
+    }
+    if ran == 0 {
+        return Err(format!("no household named {:?}", household.unwrap_or_default()).into());
+    }
+    Ok(())
 }
 
 /// Prints one line per household; fails when a chain is broken or the household is unknown.
@@ -210,7 +270,15 @@ async fn serve(url: &str, args: ServeArgs) -> CliResult {
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     tracing::info!(bind = %listener.local_addr()?, backend = ?db.backend(), "valhalla listening");
     let app = App::new(db.clone(), Arc::new(SystemClock));
+    let timer = (args.scheduler == Switch::On)
+        .then(|| crate::scheduler::service::spawn_timer(app.clone(), TIMER_EVERY));
+    if timer.is_none() {
+        tracing::info!("the daily tick timer is off (VALHALLA_SCHEDULER=off)");
+    }
     app::serve(app, listener, shutdown_signal()).await?;
+    if let Some(timer) = timer {
+        timer.abort();
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

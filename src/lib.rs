@@ -27,4 +27,5 @@ pub mod receipts;
 pub mod reply;
 pub mod router;
 pub mod schedule;
+pub mod scheduler;
 pub mod shopping;

@@ -26,6 +26,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "approvals", description = "Requests for a person's yes, and the decisions"),
         (name = "cone", description = "The household's policy for automated actions"),
         (name = "heimdall", description = "The audited dispatcher for automated actions, and its log"),
+        (name = "scheduler", description = "The daily tick and its status"),
         (name = "ledger", description = "Append-only income and expense entries, and the cash balance"),
         (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
         (name = "bills", description = "Bills, their recurrence and paying them"),

@@ -21,7 +21,7 @@ use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
     approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
-    receipts, schedule, shopping,
+    receipts, schedule, scheduler, shopping,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -35,6 +35,7 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(approvals::routes())
         .merge(cone::routes())
         .merge(heimdall::routes())
+        .merge(scheduler::routes())
         .merge(ledger::routes())
         .merge(budget::routes())
         .merge(bills::routes())

@@ -26,6 +26,7 @@ fn valhalla() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("RUST_LOG", "info");
+    cmd.env("VALHALLA_SCHEDULER", "off");
     cmd
 }
 

@@ -19,5 +19,6 @@ mod persistence;
 mod purchase;
 mod receipts;
 mod schedule;
+mod scheduler;
 mod shopping;
 mod shopping_generators;

@@ -22,6 +22,7 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .env("RUST_LOG", "info")
+            .env("VALHALLA_SCHEDULER", "off")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -55,6 +55,7 @@ struct Running {
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     db: Db,
+    app: Arc<App>,
 }
 
 /// One server and its database.
@@ -136,13 +137,14 @@ impl TestApp {
         self.base = format!("http://{addr}");
         let app = App::new(db.clone(), self.clock.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(app::serve(app, listener, async move {
+        let task = tokio::spawn(app::serve(app.clone(), listener, async move {
             let _ = rx.await;
         }));
         self.running = Some(Running {
             shutdown: tx,
             task,
             db,
+            app,
         });
     }
 
@@ -164,6 +166,11 @@ impl TestApp {
     fn clock_now(&self) -> DateTime<Utc> {
         use valhalla::domain::Clock;
         self.clock.now()
+    }
+
+    /// The running server's application object (for driving its background work directly).
+    pub fn app(&self) -> Arc<App> {
+        self.running.as_ref().expect("server running").app.clone()
     }
 
     /// The server's database handle, for checks the API does not expose.
