@@ -52,6 +52,20 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write a consistent copy of the database while the server runs (SQLite: a database file;
+    /// PostgreSQL: a pg_dump custom-format archive).
+    Backup {
+        /// Where to write it (must not exist).
+        file: PathBuf,
+    },
+    /// Write one household as a JSON document on stdout.
+    Export {
+        /// The household (default: the only one).
+        #[arg(long)]
+        household: Option<String>,
+    },
+    /// Load a household exported with `valhalla export` (`-` reads stdin).
+    Import { file: PathBuf },
     /// Check the Heimdall action log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -144,6 +158,39 @@ pub async fn run(cli: Cli) -> CliResult {
             let db = open(&url).await?;
             db.close().await;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = open(&url).await?;
+            let result = crate::portability::backup(&db, &url, &file).await;
+            db.close().await;
+            result?;
+            eprintln!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Export { household } => {
+            let db = open(&url).await?;
+            let (id, _) = crate::portability::household_id(&db, household.as_deref()).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let result = crate::portability::export(&db, &id, chrono::Utc::now(), &mut out).await;
+            db.close().await;
+            result?;
+            std::io::Write::flush(&mut out)?;
+            Ok(())
+        }
+        Command::Import { file } => {
+            let document: serde_json::Value = if file.as_os_str() == "-" {
+                serde_json::from_reader(std::io::BufReader::new(std::io::stdin()))?
+            } else {
+                serde_json::from_reader(std::io::BufReader::new(std::fs::File::open(&file)?))?
+            };
+            let db = open(&url).await?;
+            let result = crate::portability::import(&db, &document).await;
+            db.close().await;
+            let (name, rows) = result?;
+            eprintln!(
+                "imported household {name:?} ({rows} rows); create tokens with `valhalla token create --household {name:?}`"
+            );
             Ok(())
         }
         Command::Tick { household } => {

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod portability;
 pub mod receipts;
 pub mod reply;
 pub mod router;

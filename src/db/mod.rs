@@ -4,6 +4,7 @@
 //! `ON CONFLICT`, `RETURNING`, TEXT ids, BIGINT minor units / milli-quantities, fixed-width
 //! RFC 3339 TEXT instants). Backend differences live only in this module.
 
+pub mod catalog;
 mod error;
 
 use std::path::Path;

@@ -16,6 +16,7 @@ mod inventory;
 mod ledger;
 mod ops;
 mod persistence;
+mod portability;
 mod purchase;
 mod receipts;
 mod schedule;
