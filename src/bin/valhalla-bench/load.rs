@@ -32,10 +32,24 @@ impl Conn {
         path: &str,
         body: Option<&[u8]>,
     ) -> std::io::Result<(u16, Vec<u8>)> {
+        self.request_with_key(method, path, body, None).await
+    }
+
+    /// Like [`Conn::request`], with an `Idempotency-Key`.
+    pub async fn request_with_key(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        key: Option<&str>,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n",
             self.host, self.token
         );
+        if let Some(key) = key {
+            head.push_str(&format!("Idempotency-Key: {key}\r\n"));
+        }
         if let Some(body) = body {
             head.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {}\r\n",

@@ -5,6 +5,7 @@
 //! cargo run --release --bin valhalla-bench -- forecast [--postgres-url postgres://…/postgres]
 //! ```
 
+mod crash;
 mod load;
 mod seed;
 mod server;
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Forecast engine: rollup and per-item latency, usage write throughput, memory.
     Forecast(ForecastArgs),
+    /// Crash test: kill -9 the server under concurrent writes, restart, verify nothing was lost.
+    Crash(crash::CrashArgs),
     /// Runs the server (used by the benchmark itself: `valhalla serve` in a child process).
     #[command(hide = true)]
     Serve {
@@ -109,6 +112,7 @@ fn main() {
             }
         }
         Command::Forecast(args) => runtime.block_on(forecast(args)),
+        Command::Crash(args) => runtime.block_on(crash::run(args)),
     }
 }
 

@@ -81,6 +81,12 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// Kills the server at once (SIGKILL): no shutdown, no flush beyond what is committed.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn stop(mut self) {
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
