@@ -86,6 +86,7 @@ pub async fn get_approval(ctx: Ctx, Path(id): Path<String>) -> Result<Reply, Api
 #[into_params(parameter_in = Query)]
 pub struct DecideQuery {
     /// `approve` or `deny`.
+    #[param(inline)]
     pub decision: Decision,
     /// A note (the body's `note` wins when both are given).
     pub note: Option<String>,

@@ -69,7 +69,6 @@ pub struct CategoryRule {
 /// The stored policy document. Amounts are decimal strings in the household currency; an
 /// absent threshold follows the household settings (`big_spend_threshold`, `hard_spend_limit`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     /// Amount from which executing needs an approved approval; `null`: `big_spend_threshold`.
     #[schema(value_type = Option<String>, example = "200.00")]

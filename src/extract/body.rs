@@ -16,8 +16,8 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 /// A required JSON body.
 pub struct Json<T>(pub T);
 
-/// A JSON body that may be left out entirely (then `T::default()`), for actions whose
-/// fields are all optional (`out_of`, `decide`, …).
+/// A JSON body that may be left out entirely, or be `null` (then `T::default()`), for actions
+/// whose fields are all optional (`out_of`, `decide`, …).
 pub struct JsonOrEmpty<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
@@ -37,7 +37,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonOrEmp
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let bytes = json_bytes(req).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body, or a JSON `null`, means "no fields".
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
             return Ok(JsonOrEmpty(T::default()));
         }
         parse_json(&bytes).map(JsonOrEmpty)

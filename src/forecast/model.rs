@@ -109,7 +109,7 @@ pub struct Forecast {
     /// `qty / burn_rate_per_day`, 2 decimal places; `null` when nothing was used in the window.
     #[schema(example = "30.00")]
     pub days_left: Option<String>,
-    /// Today + ⌊days_left⌋; `null` when nothing was used in the window.
+    /// Today + ⌊days_left⌋; `null` when nothing was used in the window (or beyond year 9999).
     #[schema(value_type = Option<String>, format = Date)]
     pub depletion_date: Option<NaiveDate>,
     /// Usage events counted in the window.
@@ -143,9 +143,11 @@ impl Forecast {
             window_days,
             burn_rate_per_day: format_fixed(e.burn_rate_e4, 4),
             days_left: e.days_left_e2.map(|d| format_fixed(d, 2)),
+            // Beyond year 9999 a date has no YYYY-MM-DD form: "not in any foreseeable time".
             depletion_date: e
                 .whole_days_left
-                .and_then(|d| today.checked_add_days(chrono::Days::new(d.max(0) as u64))),
+                .and_then(|d| today.checked_add_days(chrono::Days::new(d.max(0) as u64)))
+                .filter(|d| chrono::Datelike::year(d) <= 9999),
             events_in_window: usage.events,
             method: METHOD.to_string(),
         }

@@ -24,12 +24,21 @@ pub struct DoBody {
     /// `explore` or `execute`.
     #[schema(value_type = Mode)]
     pub mode: String,
-    /// The action's parameters (see `GET /core/heimdall/registry`); default `{}`.
+    /// The action's parameters (see `GET /core/heimdall/registry`); absent or `null` is `{}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub params: serde_json::Value,
     /// Why, for the log.
     pub reason: Option<String>,
+}
+
+/// Absent or `null` parameters are an empty object (so the log always holds an object).
+fn no_null(params: serde_json::Value) -> serde_json::Value {
+    if params.is_null() {
+        serde_json::json!({})
+    } else {
+        params
+    }
 }
 
 fn parse_mode(mode: &str) -> Result<Mode, ApiError> {
@@ -54,7 +63,7 @@ pub async fn do_action(ctx: Ctx, Json(body): Json<DoBody>) -> Result<Response, A
     let request = Request {
         action: body.action,
         mode: *mode.as_ref().unwrap_or(&Mode::Explore),
-        params: body.params,
+        params: no_null(body.params),
         reason,
     };
     if let Err(error) = mode {
@@ -98,8 +107,9 @@ pub async fn do_action(ctx: Ctx, Json(body): Json<DoBody>) -> Result<Response, A
 #[serde(deny_unknown_fields)]
 pub struct PlanBody {
     pub action: String,
+    /// Absent or `null` is `{}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub params: serde_json::Value,
 }
 
@@ -109,7 +119,8 @@ pub struct PlanBody {
     responses((status = 200, body = Plan)))]
 pub async fn plan_action(ctx: Ctx, Json(body): Json<PlanBody>) -> Result<Reply, ApiError> {
     let actor = Actor::member(&ctx.caller);
-    let plan = service::plan(&ctx.app, &actor, &body.action, &body.params, ctx.now()).await?;
+    let params = no_null(body.params);
+    let plan = service::plan(&ctx.app, &actor, &body.action, &params, ctx.now()).await?;
     Reply::ok(&plan)
 }
 

@@ -21,7 +21,7 @@ pub async fn tick(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /core/scheduler/status`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Status {
+pub struct SchedulerStatus {
     /// When the last run started (timer or manual); `null` before the first.
     pub last_run: Option<String>,
     /// `timer` or `manual`.
@@ -34,12 +34,12 @@ pub struct Status {
 
 /// When the tick last ran and when the timer runs it next.
 #[utoipa::path(get, path = "/core/scheduler/status", tag = "scheduler",
-    responses((status = 200, body = Status)))]
+    responses((status = 200, body = SchedulerStatus)))]
 pub async fn status(ctx: Ctx) -> Result<Reply, ApiError> {
     let settings = &ctx.caller.settings;
     let mut conn = ctx.app.db.read().await?;
     let last = store::last_run(&mut conn, ctx.household_id()).await?;
-    Reply::ok(&Status {
+    Reply::ok(&SchedulerStatus {
         last_run: last.as_ref().map(|l| l.started_at.clone()),
         last_trigger: last.as_ref().map(|l| l.trigger.clone()),
         last_ok: last.as_ref().and_then(|l| l.finished_at.as_ref().and(l.ok)),
