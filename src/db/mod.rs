@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
 use sqlx::{AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -34,6 +35,68 @@ pub struct Db {
     /// faster and fairer than letting them spin in SQLite's busy handler; the busy timeout
     /// still covers other processes (e.g. `valhalla token create` next to a running server).
     write_lock: Option<Arc<Mutex<()>>>,
+    health: Arc<Health>,
+}
+
+/// How long a request may wait for a connection (a busy pool, or a database that does not
+/// answer) before it is told 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long it may wait while the database is known to be away: answer fast, keep probing.
+const FAST_FAIL: Duration = Duration::from_millis(250);
+/// How long "known to be away" lasts after the last failure.
+const AWAY_FOR: Duration = Duration::from_secs(5);
+
+/// Whether the database recently failed to give a connection. While it is away, requests wait
+/// only briefly for one, so they are answered 503 quickly instead of each waiting the full
+/// timeout; every attempt still tries, so recovery is noticed at once.
+#[derive(Default)]
+struct Health {
+    failed_at: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Health {
+    fn wait_limit(&self) -> Duration {
+        let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        match failed_at {
+            Some(at) if at.elapsed() < AWAY_FOR => FAST_FAIL,
+            _ => ACQUIRE_TIMEOUT,
+        }
+    }
+
+    fn record(&self, ok: bool) {
+        let mut failed_at = self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        *failed_at = if ok {
+            None
+        } else {
+            Some(std::time::Instant::now())
+        };
+    }
+
+    /// Runs an acquisition under the current limit and learns from its outcome.
+    async fn guard<T>(
+        &self,
+        acquire: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, DbError> {
+        match tokio::time::timeout(self.wait_limit(), acquire).await {
+            Ok(Ok(value)) => {
+                self.record(true);
+                Ok(value)
+            }
+            Ok(Err(err)) => {
+                let err = DbError::from(err);
+                if matches!(err, DbError::Unavailable(_)) {
+                    self.record(false);
+                }
+                Err(err)
+            }
+            Err(_) => {
+                self.record(false);
+                Err(DbError::Unavailable(
+                    "no database connection became available in time".into(),
+                ))
+            }
+        }
+    }
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -70,7 +133,7 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             for pragma in [
@@ -90,7 +153,7 @@ impl Db {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?
             }
@@ -100,6 +163,7 @@ impl Db {
             pool,
             backend,
             write_lock,
+            health: Arc::new(Health::default()),
         })
     }
 
@@ -122,7 +186,7 @@ impl Db {
 
     /// A connection for reads.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, DbError> {
-        Ok(self.pool.acquire().await?)
+        self.health.guard(self.pool.acquire()).await
     }
 
     /// Starts a write transaction. On SQLite the transaction takes the write lock up front
@@ -132,19 +196,17 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let inner = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let conn = self.health.guard(self.pool.acquire()).await?;
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
-        Ok(Tx {
-            inner,
-            _guard: guard,
-        })
+        Tx::start(conn, begin, guard).await
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read().await?;
         conn.ping().await?;
         Ok(())
     }
@@ -155,25 +217,85 @@ impl Db {
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back.
+///
+/// The transaction is driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements on a pooled
+/// connection, so that a connection whose transaction could not be ended (a full disk, a lost
+/// server) is closed rather than handed to the next request still inside a transaction.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
-    _guard: Option<OwnedMutexGuard<()>>,
+    conn: Option<PoolConnection<sqlx::Any>>,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+/// Ends a transaction by rolling it back; a connection that cannot do even that is closed.
+async fn roll_back(mut conn: PoolConnection<sqlx::Any>) -> Result<(), DbError> {
+    match conn.execute("ROLLBACK").await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let _ = conn.close().await;
+            Err(err.into())
+        }
+    }
 }
 
 impl Tx {
+    async fn start(
+        mut conn: PoolConnection<sqlx::Any>,
+        begin: &'static str,
+        guard: Option<OwnedMutexGuard<()>>,
+    ) -> Result<Tx, DbError> {
+        if let Err(err) = conn.execute(begin).await {
+            let _ = conn.close().await;
+            return Err(err.into());
+        }
+        Ok(Tx {
+            conn: Some(conn),
+            guard,
+        })
+    }
+
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.inner
+        // Present until commit/rollback consume the transaction.
+        self.conn
+            .as_mut()
+            .map(|c| &mut **c)
+            .unwrap_or_else(|| unreachable!())
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
-        self.inner.commit().await?;
-        Ok(())
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        match conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                // A failed COMMIT may leave the transaction open (SQLite on a full disk).
+                let _ = roll_back(conn).await;
+                Err(err.into())
+            }
+        }
     }
 
-    pub async fn rollback(self) -> Result<(), DbError> {
-        self.inner.rollback().await?;
-        Ok(())
+    pub async fn rollback(mut self) -> Result<(), DbError> {
+        match self.conn.take() {
+            Some(conn) => roll_back(conn).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Roll back in the background; the write lock is released only afterwards.
+            let guard = self.guard.take();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = roll_back(conn).await;
+                    drop(guard);
+                });
+            }
+        }
     }
 }
 

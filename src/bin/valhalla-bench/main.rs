@@ -6,6 +6,7 @@
 //! ```
 
 mod crash;
+mod faults;
 mod load;
 mod seed;
 mod server;
@@ -28,6 +29,8 @@ enum Command {
     Forecast(ForecastArgs),
     /// Crash test: kill -9 the server under concurrent writes, restart, verify nothing was lost.
     Crash(crash::CrashArgs),
+    /// Fault tests: the database goes away under load and comes back.
+    Faults(faults::FaultArgs),
     /// Runs the server (used by the benchmark itself: `valhalla serve` in a child process).
     #[command(hide = true)]
     Serve {
@@ -113,6 +116,7 @@ fn main() {
         }
         Command::Forecast(args) => runtime.block_on(forecast(args)),
         Command::Crash(args) => runtime.block_on(crash::run(args)),
+        Command::Faults(args) => runtime.block_on(faults::run(args)),
     }
 }
 
