@@ -257,9 +257,8 @@ impl Tx {
     pub fn conn(&mut self) -> &mut AnyConnection {
         // Present until commit/rollback consume the transaction.
         self.conn
-            .as_mut()
-            .map(|c| &mut **c)
-            .unwrap_or_else(|| unreachable!())
+            .as_deref_mut()
+            .unwrap_or_else(|| unreachable!("a finished transaction has no connection"))
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
