@@ -93,7 +93,7 @@ fn spawn_load(
                         continue;
                     };
                     let (method, path, body): (&str, &'static str, Option<Vec<u8>>) =
-                        if (n + c as u64) % 2 == 0 {
+                        if (n + c as u64).is_multiple_of(2) {
                             ("GET", "/core/inventory?limit=5", None)
                         } else {
                             (
