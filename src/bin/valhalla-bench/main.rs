@@ -8,6 +8,7 @@
 mod crash;
 mod faults;
 mod load;
+mod mixed;
 mod seed;
 mod server;
 
@@ -31,6 +32,8 @@ enum Command {
     Crash(crash::CrashArgs),
     /// Fault tests: the database goes away under load and comes back.
     Faults(faults::FaultArgs),
+    /// Fixed-rate mixed read/write load with p50/p99 and errors.
+    Mixed(mixed::MixedArgs),
     /// Runs the server (used by the benchmark itself: `valhalla serve` in a child process).
     #[command(hide = true)]
     Serve {
@@ -117,6 +120,7 @@ fn main() {
         Command::Forecast(args) => runtime.block_on(forecast(args)),
         Command::Crash(args) => runtime.block_on(crash::run(args)),
         Command::Faults(args) => runtime.block_on(faults::run(args)),
+        Command::Mixed(args) => runtime.block_on(mixed::run(args)),
     }
 }
 
