@@ -25,6 +25,7 @@ pub mod ops;
 pub mod pagination;
 pub mod portability;
 pub mod receipts;
+pub mod reminders;
 pub mod reply;
 pub mod router;
 pub mod schedule;

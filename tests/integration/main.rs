@@ -19,6 +19,7 @@ mod persistence;
 mod portability;
 mod purchase;
 mod receipts;
+mod reminders;
 mod schedule;
 mod scheduler;
 mod shopping;
