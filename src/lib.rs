@@ -22,6 +22,7 @@ pub mod inventory;
 pub mod ledger;
 pub mod openapi;
 pub mod ops;
+pub mod ops_board;
 pub mod pagination;
 pub mod portability;
 pub mod receipts;

@@ -15,6 +15,7 @@ mod idempotency;
 mod inventory;
 mod ledger;
 mod ops;
+mod ops_board;
 mod persistence;
 mod portability;
 mod purchase;
