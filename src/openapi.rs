@@ -31,6 +31,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
         (name = "bills", description = "Bills, their recurrence and paying them"),
         (name = "receipts", description = "The receipt vault: receipts, ledger posting and attachments"),
+        (name = "webhooks", description = "Signed POSTs of new reminders and approvals to registered URLs, and their deliveries"),
     )
 )]
 struct BaseDoc;

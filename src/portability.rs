@@ -46,6 +46,8 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "heimdall_heads",
     "heimdall_actions",
     "scheduler_runs",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
 /// Tables not exported: installation-wide, secret, or a short-lived cache.

@@ -21,7 +21,7 @@ use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
     approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
-    receipts, schedule, scheduler, shopping,
+    receipts, schedule, scheduler, shopping, webhooks,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -40,6 +40,7 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(budget::routes())
         .merge(bills::routes())
         .merge(receipts::routes())
+        .merge(webhooks::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))

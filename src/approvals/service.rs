@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::heimdall::registry::{self, ActionClass, ActionInfo, MoneyMoving};
 use crate::household::model::Settings;
+use crate::webhooks;
 
 /// How the cone classifies an action it does not know: as one that changes things.
 const UNKNOWN_ACTION: ActionInfo = ActionInfo {
@@ -25,7 +26,8 @@ const UNKNOWN_ACTION: ActionInfo = ActionInfo {
 
 /// Stores a new pending approval. A missing band is the cone's verdict for executing the action
 /// at the approval's amount (judged on the amount alone, not on the requester's role); a
-/// missing risk follows the band.
+/// missing risk follows the band. Webhooks subscribed to `approval.requested` get a delivery,
+/// written in the caller's transaction.
 pub async fn create(
     conn: &mut AnyConnection,
     household_id: &str,
@@ -51,7 +53,11 @@ pub async fn create(
         }
     };
     let risk = draft.risk.unwrap_or(Risk::of_band(band));
-    Ok(store::insert(conn, household_id, draft, band, risk, requester, now).await?)
+    let approval = store::insert(conn, household_id, draft, band, risk, requester, now).await?;
+    // Announced to the household's webhooks in this same transaction (the outbox).
+    let data = serde_json::to_value(&approval).map_err(ApiError::internal)?;
+    webhooks::enqueue(conn, household_id, webhooks::APPROVAL_REQUESTED, &data, now).await?;
+    Ok(approval)
 }
 
 /// Decides a pending approval. Only owners and adults decide; the requester may not approve
