@@ -4,7 +4,9 @@
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::model::{CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, Webhook, generate_secret};
+use super::model::{
+    CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, Webhook, generate_secret,
+};
 use super::store::{self, Creator};
 use crate::error::ApiError;
 use crate::extract::{Ctx, Json, Path, Query};
@@ -14,10 +16,7 @@ use crate::reply::Reply;
 /// Register a webhook (owner). The answer holds its signing secret, shown only this once.
 #[utoipa::path(post, path = "/core/webhooks", tag = "webhooks", request_body = NewWebhook,
     responses((status = 201, body = CreatedWebhook)))]
-pub async fn create_webhook(
-    ctx: Ctx,
-    Json(body): Json<NewWebhook>,
-) -> Result<Response, ApiError> {
+pub async fn create_webhook(ctx: Ctx, Json(body): Json<NewWebhook>) -> Result<Response, ApiError> {
     ctx.caller.require_owner("register webhooks")?;
     let draft = body.validate()?;
     let secret = generate_secret().map_err(ApiError::internal)?;

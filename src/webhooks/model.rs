@@ -382,10 +382,7 @@ mod tests {
     #[test]
     fn backoff_doubles_from_30_seconds_up_to_an_hour() {
         let secs: Vec<i64> = (1..=10).map(|n| backoff(n).num_seconds()).collect();
-        assert_eq!(
-            secs,
-            [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
-        );
+        assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
         assert_eq!(backoff(0).num_seconds(), 30);
         assert_eq!(backoff(i64::MAX).num_seconds(), 3600);
     }

@@ -85,7 +85,11 @@ pub async fn deliver_due(app: &App) -> Result<usize, ApiError> {
 
 /// Claims what it can of `due`, each in its own short transaction. On a database error it
 /// stops claiming (the claimed ones are still sent) and hands the error back.
-async fn claim_all(app: &App, due: Vec<Due>, now: DateTime<Utc>) -> (Vec<Claimed>, Option<DbError>) {
+async fn claim_all(
+    app: &App,
+    due: Vec<Due>,
+    now: DateTime<Utc>,
+) -> (Vec<Claimed>, Option<DbError>) {
     let mut claimed = Vec::new();
     for row in due {
         match claim_one(app, &row, now).await {

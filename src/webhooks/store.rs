@@ -78,8 +78,7 @@ pub async fn get(
     household_id: &str,
     id: &str,
 ) -> Result<Option<Webhook>, DbError> {
-    let sql =
-        format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE household_id = $1 AND id = $2");
+    let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE household_id = $1 AND id = $2");
     Ok(sqlx::query_as::<_, WebhookRow>(sqlx::AssertSqlSafe(sql))
         .bind(household_id)
         .bind(id)
