@@ -26,6 +26,7 @@ backend_tests!(
     a_delivery_is_signed_and_carries_the_approval,
     a_failing_receiver_gets_the_delivery_on_the_third_attempt,
     an_unreachable_receiver_is_given_up_after_the_last_attempt,
+    an_https_receiver_without_tls_is_a_failed_attempt,
     deliveries_survive_a_restart_even_mid_send,
     deliveries_are_listed_newest_first_with_their_status,
     deleting_a_webhook_stops_its_deliveries,
@@ -626,6 +627,24 @@ async fn an_unreachable_receiver_is_given_up_after_the_last_attempt(app: TestApp
         ))
         .await;
     assert_eq!(failed.body["items"].as_array().unwrap().len(), 1);
+}
+
+async fn an_https_receiver_without_tls_is_a_failed_attempt(app: TestApp) {
+    // A plain-HTTP receiver behind an https URL: the TLS handshake fails, and that is recorded
+    // like any other failed attempt (the TLS stack runs, nothing panics, nothing is received).
+    let receiver = Receiver::start().await;
+    let url = receiver.url.replace("http://", "https://");
+    let owner = app.owner();
+    let hook = register(&owner, &url, &["approval.requested"]).await;
+    request_approval(&owner, "Vacuum").await;
+    assert_eq!(deliver_due(&app.app()).await.unwrap(), 1);
+    let d = &deliveries(&owner, &hook).await[0];
+    assert_eq!(d["status"], "pending");
+    assert_eq!(d["attempts"], 1);
+    assert_eq!(d["last_status_code"], Value::Null);
+    let error = d["last_error"].as_str().unwrap();
+    assert!(!error.is_empty() && !error.contains(&url), "{error}");
+    assert!(receiver.received().is_empty());
 }
 
 async fn deliveries_survive_a_restart_even_mid_send(mut app: TestApp) {
