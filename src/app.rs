@@ -21,6 +21,8 @@ pub struct App {
     pub forecast: ForecastCache,
     /// Recently resolved API tokens.
     pub auth_cache: AuthCache,
+    /// Sends webhook deliveries (one HTTP client per server).
+    pub webhooks: crate::webhooks::Sender,
 }
 
 impl App {
@@ -32,6 +34,7 @@ impl App {
             clock,
             forecast: ForecastCache::new(),
             auth_cache: AuthCache::default(),
+            webhooks: crate::webhooks::Sender::default(),
         })
     }
 }

@@ -138,6 +138,8 @@ impl From<RoleArg> for Role {
 
 /// How often the server looks for a due daily tick.
 const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the server looks for due webhook deliveries.
+const WEBHOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -322,7 +324,10 @@ async fn serve(url: &str, args: ServeArgs) -> CliResult {
     if timer.is_none() {
         tracing::info!("the daily tick timer is off (VALHALLA_SCHEDULER=off)");
     }
+    // Deliveries interrupted by the stop are not lost: they are sent again after a restart.
+    let webhooks = crate::webhooks::spawn_worker(app.clone(), WEBHOOKS_EVERY);
     app::serve(app, listener, shutdown_signal()).await?;
+    webhooks.abort();
     if let Some(timer) = timer {
         timer.abort();
     }

@@ -32,3 +32,4 @@ pub mod router;
 pub mod schedule;
 pub mod scheduler;
 pub mod shopping;
+pub mod webhooks;

@@ -25,3 +25,4 @@ mod schedule;
 mod scheduler;
 mod shopping;
 mod shopping_generators;
+mod webhooks;
