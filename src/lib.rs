@@ -30,3 +30,4 @@ pub mod router;
 pub mod schedule;
 pub mod scheduler;
 pub mod shopping;
+pub mod web;

@@ -23,3 +23,4 @@ mod schedule;
 mod scheduler;
 mod shopping;
 mod shopping_generators;
+mod web;
