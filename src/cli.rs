@@ -223,7 +223,14 @@ pub async fn run(cli: Cli) -> CliResult {
         }) => {
             let db = open(&url).await?;
             let result = if link {
-                sign_in_link(&db, household.as_deref(), &member, role.into(), cli.public_url).await
+                sign_in_link(
+                    &db,
+                    household.as_deref(),
+                    &member,
+                    role.into(),
+                    cli.public_url,
+                )
+                .await
             } else {
                 service::create_token(
                     &db,

@@ -31,6 +31,8 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "budget", description = "Monthly category limits, the month view and the impact of a purchase"),
         (name = "bills", description = "Bills, their recurrence and paying them"),
         (name = "receipts", description = "The receipt vault: receipts, ledger posting and attachments"),
+        (name = "inbox", description = "Reminders and pending approvals waiting for someone"),
+        (name = "ops_board", description = "The household at a glance"),
     )
 )]
 struct BaseDoc;

@@ -46,6 +46,7 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "heimdall_heads",
     "heimdall_actions",
     "scheduler_runs",
+    "reminders",
 ];
 
 /// Tables not exported: installation-wide, secret, or short-lived (a cache, web sessions and

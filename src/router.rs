@@ -21,7 +21,7 @@ use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
     approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
-    receipts, schedule, scheduler, shopping, web,
+    ops_board, receipts, reminders, schedule, scheduler, shopping, web,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -40,6 +40,8 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(budget::routes())
         .merge(bills::routes())
         .merge(receipts::routes())
+        .merge(reminders::routes())
+        .merge(ops_board::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))
@@ -87,10 +89,13 @@ async fn problem_for_bare_errors(response: Response) -> Response {
         return response;
     }
     // Problems, and the error pages of the web pages, already say what went wrong.
-    let is_explained = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
-            || v.as_bytes().starts_with(b"text/html")
-    });
+    let is_explained = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
     if is_explained {
         return response;
     }

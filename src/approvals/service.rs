@@ -8,11 +8,13 @@ use super::store::{self, Requester};
 use crate::cone::model::Mode;
 use crate::cone::service::{self as cone, Ask};
 use crate::domain::Role;
+use crate::domain::day::local_today;
 use crate::domain::money::Money;
 use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::heimdall::registry::{self, ActionClass, ActionInfo, MoneyMoving};
 use crate::household::model::Settings;
+use crate::reminders::service as reminders;
 
 /// How the cone classifies an action it does not know: as one that changes things.
 const UNKNOWN_ACTION: ActionInfo = ActionInfo {
@@ -51,7 +53,10 @@ pub async fn create(
         }
     };
     let risk = draft.risk.unwrap_or(Risk::of_band(band));
-    Ok(store::insert(conn, household_id, draft, band, risk, requester, now).await?)
+    let approval = store::insert(conn, household_id, draft, band, risk, requester, now).await?;
+    let today = local_today(now, settings.timezone);
+    reminders::remind_approval(conn, household_id, &approval, today, now).await?;
+    Ok(approval)
 }
 
 /// Decides a pending approval. Only owners and adults decide; the requester may not approve
@@ -90,7 +95,7 @@ pub async fn decide(
         Decision::Approve => ApprovalStatus::Approved,
         Decision::Deny => ApprovalStatus::Denied,
     };
-    store::decide(
+    let decided = store::decide(
         conn,
         household_id,
         id,
@@ -101,7 +106,9 @@ pub async fn decide(
         now,
     )
     .await?
-    .ok_or_else(|| ApiError::conflict("the approval was decided meanwhile"))
+    .ok_or_else(|| ApiError::conflict("the approval was decided meanwhile"))?;
+    reminders::approval_decided(conn, household_id, id, now).await?;
+    Ok(decided)
 }
 
 /// The newest approved approval for `action` on the target that covers `amount`.

@@ -36,9 +36,7 @@ pub struct BillRecord {
 }
 
 fn corrupt(what: &str, value: &str) -> DbError {
-    DbError::Other(Box::new(sqlx::Error::Decode(
-        format!("unexpected {what} in bills: {value:?}").into(),
-    )))
+    DbError::corrupt("bills", what, value)
 }
 
 fn day(what: &str, text: &str) -> Result<NaiveDate, DbError> {
@@ -331,6 +329,24 @@ pub async fn list_bills(
         .bind(page.after_part(0).map(str::to_string))
         .bind(page.after_part(1).unwrap_or("").to_string())
         .bind(page.fetch_limit())
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Every unpaid bill due on or before `day` (overdue ones included), by due date.
+pub async fn unpaid_due_by(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    day: NaiveDate,
+) -> Result<Vec<BillRecord>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills
+         WHERE household_id = $1 AND status = 'unpaid' AND due_on <= $2
+         ORDER BY due_on, id"
+    );
+    Ok(sqlx::query_as::<_, BillRecord>(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(format_day(day))
         .fetch_all(conn)
         .await?)
 }

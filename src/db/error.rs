@@ -63,6 +63,15 @@ fn is_transient_code(code: &str) -> bool {
         || code == "40P01"
 }
 
+impl DbError {
+    /// A stored value the code cannot read back (a bug or a hand-edited database).
+    pub fn corrupt(table: &str, what: &str, value: &str) -> DbError {
+        DbError::Other(Box::new(sqlx::Error::Decode(
+            format!("unexpected {what} in {table}: {value:?}").into(),
+        )))
+    }
+}
+
 /// True when `err` is a unique-constraint violation.
 pub fn is_unique_violation(err: &DbError) -> bool {
     matches!(err, DbError::Unique(_))

@@ -27,6 +27,7 @@ use crate::inventory::store as inventory_store;
 use crate::ledger::model::category;
 use crate::receipts::model::{NewReceiptBody, NewReceiptInput};
 use crate::receipts::service as receipts;
+use crate::reminders::service::{self as reminders, Source as ReminderSource};
 use crate::shopping::model::{Generated, ItemFields, QuickAdd, ShoppingItem};
 use crate::shopping::purchase::{self, Bought, BoughtBody};
 use crate::shopping::service::{self as shopping, NeedsRun};
@@ -102,6 +103,7 @@ pub enum Call {
         input: RunOut,
     },
     QuickAdd(ItemFields),
+    PushReminders(ReminderSource),
 }
 
 /// Params are a JSON object; `null` or absent count as `{}`.
@@ -151,6 +153,14 @@ pub fn parse(
             Call::RequestApprovals(match p.threshold {
                 Some(t) => t.money("params.threshold", currency)?,
                 None => settings.big_spend_threshold,
+            })
+        }
+        "bills.push_reminders" | "shopping.push_reminders" | "schedule.push_reminders" => {
+            typed::<NoParams>(params)?;
+            Call::PushReminders(match action {
+                "bills.push_reminders" => ReminderSource::Bills,
+                "shopping.push_reminders" => ReminderSource::Shopping,
+                _ => ReminderSource::Schedule,
             })
         }
         "budget.impact" => {
@@ -390,6 +400,21 @@ pub async fn run(
                 effects.push("no item needs an approval".into());
             }
             done(&answer, effects)
+        }
+        Call::PushReminders(source) => {
+            let pushed = reminders::push_due(conn, hh, settings, now, source).await?;
+            let mut effects: Vec<String> = pushed
+                .created
+                .iter()
+                .map(|r| format!("remind: {}", r.title))
+                .collect();
+            if pushed.skipped > 0 {
+                effects.push(format!("{} already reminded of", pushed.skipped));
+            }
+            if effects.is_empty() {
+                effects.push("nothing to remind of".into());
+            }
+            done(&pushed, effects)
         }
         Call::Impact { amount, category } => {
             let impact =

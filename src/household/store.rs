@@ -49,7 +49,10 @@ pub async fn caller_for_token(
         .bind(token_hash)
         .fetch_optional(conn)
         .await?;
-    row.as_ref().map(caller_from_row).transpose().map(Option::flatten)
+    row.as_ref()
+        .map(caller_from_row)
+        .transpose()
+        .map(Option::flatten)
 }
 
 /// A caller from a row of member, role, household id and settings; `None` for an unknown role.
@@ -89,7 +92,10 @@ pub async fn caller_for_member(
         .bind(member_id)
         .fetch_optional(conn)
         .await?;
-    row.as_ref().map(caller_from_row).transpose().map(Option::flatten)
+    row.as_ref()
+        .map(caller_from_row)
+        .transpose()
+        .map(Option::flatten)
 }
 
 pub async fn get_settings(

@@ -19,7 +19,6 @@ fn item_reply(
     Ok(reply(&record.to_item())?.versioned(record.version))
 }
 
-
 /// Add an item to the inventory.
 #[utoipa::path(post, path = "/core/inventory", tag = "inventory", request_body = NewItem,
     responses((status = 201, body = Item, headers(("ETag" = String)))))]

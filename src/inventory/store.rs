@@ -367,3 +367,30 @@ pub async fn list_locations(
     .await?;
     Ok(rows.into_iter().map(Location::from).collect())
 }
+
+/// Up to `limit` low-stock items by name, and how many there are in all. Written with the
+/// low-stock rule spelled out so the partial index `inventory_items_low` answers it.
+pub async fn low_stock(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    limit: i64,
+) -> Result<(Vec<ItemRecord>, u64), DbError> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM inventory_items
+         WHERE household_id = $1 AND min_qty > 0 AND qty <= min_qty
+         ORDER BY name_key, id LIMIT $2"
+    );
+    let items = sqlx::query_as::<_, ItemRecord>(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM inventory_items
+         WHERE household_id = $1 AND min_qty > 0 AND qty <= min_qty",
+    )
+    .bind(household_id)
+    .fetch_one(conn)
+    .await?;
+    Ok((items, u64::try_from(count).unwrap_or(0)))
+}

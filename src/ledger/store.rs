@@ -28,9 +28,7 @@ struct EntryRow {
 }
 
 fn corrupt(what: &str, value: &str) -> DbError {
-    DbError::Other(Box::new(sqlx::Error::Decode(
-        format!("unexpected {what} in the ledger: {value:?}").into(),
-    )))
+    DbError::corrupt("ledger", what, value)
 }
 
 impl TryFrom<EntryRow> for LedgerEntry {

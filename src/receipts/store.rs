@@ -44,9 +44,7 @@ struct ReceiptRow {
 }
 
 fn corrupt(what: &str, value: &str) -> DbError {
-    DbError::Other(Box::new(sqlx::Error::Decode(
-        format!("unexpected {what} in receipts: {value:?}").into(),
-    )))
+    DbError::corrupt("receipts", what, value)
 }
 
 impl TryFrom<ReceiptRow> for Receipt {

@@ -34,6 +34,9 @@ pub fn steps(settings: &Settings) -> Vec<(&'static str, serde_json::Value)> {
             "shopping.request_approvals",
             serde_json::json!({"threshold": settings.big_spend_threshold.to_string()}),
         ),
+        ("bills.push_reminders", serde_json::json!({})),
+        ("shopping.push_reminders", serde_json::json!({})),
+        ("schedule.push_reminders", serde_json::json!({})),
     ]
 }
 

@@ -252,8 +252,7 @@ pub async fn request_approvals(
             existing += 1;
             continue;
         }
-        let approval =
-            ask_for(conn, household_id, settings, &item, total, requester, now).await?;
+        let approval = ask_for(conn, household_id, settings, &item, total, requester, now).await?;
         created.push(approval);
     }
     Ok(RequestedApprovals { created, existing })
@@ -371,7 +370,16 @@ pub async fn request_item_approval(
     {
         return Ok(ItemApproval::Pending(waiting));
     }
-    let approval = ask_for(conn, household_id, settings, &item, at_stake, requester, now).await?;
+    let approval = ask_for(
+        conn,
+        household_id,
+        settings,
+        &item,
+        at_stake,
+        requester,
+        now,
+    )
+    .await?;
     Ok(ItemApproval::Created(approval))
 }
 

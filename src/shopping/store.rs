@@ -409,3 +409,28 @@ pub async fn mark_bought(
             .await?,
     )
 }
+
+/// Open items per currency: how many, and the sum of their estimated totals (minor units).
+pub async fn open_totals(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> Result<Vec<(String, u64, i64)>, DbError> {
+    // PostgreSQL sums BIGINT as NUMERIC, which the Any driver cannot read: cast back.
+    let rows = sqlx::query(
+        "SELECT currency, COUNT(*) AS n, CAST(COALESCE(SUM(est_total), 0) AS BIGINT) AS total
+         FROM shopping_items WHERE household_id = $1 AND status = 'open'
+         GROUP BY currency",
+    )
+    .bind(household_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("currency")?,
+                u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
+                r.try_get("total")?,
+            ))
+        })
+        .collect()
+}

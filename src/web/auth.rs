@@ -127,7 +127,9 @@ fn to_signin(parts: &Parts) -> Response {
         .headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site");
-    if parts.method == Method::GET && cross && cookie_value(&parts.headers, SESSION_COOKIE).is_some()
+    if parts.method == Method::GET
+        && cross
+        && cookie_value(&parts.headers, SESSION_COOKIE).is_some()
     {
         // A link from another site: the browser held back our SameSite=Strict cookie. Going on
         // from our own page sends it, so a signed-in person is not asked to sign in again.
@@ -162,7 +164,11 @@ impl FromRequestParts<Arc<App>> for Viewer {
             }
         };
         let household_name = {
-            let mut conn = app.db.read().await.map_err(|e| PageError::from(e).into_response())?;
+            let mut conn = app
+                .db
+                .read()
+                .await
+                .map_err(|e| PageError::from(e).into_response())?;
             household_store::household_name(&mut conn, &caller.household_id)
                 .await
                 .map_err(|e| PageError::from(e).into_response())?
@@ -230,7 +236,9 @@ pub fn check_origin(headers: &HeaderMap, app: &App) -> Result<(), Response> {
 pub fn check_csrf(viewer: &Viewer, sent: Option<&str>) -> Result<(), Response> {
     match &viewer.proof {
         Proof::Bearer => Ok(()),
-        Proof::Session { csrf, .. } if sent.is_some_and(|s| session::same_secret(s, csrf)) => Ok(()),
+        Proof::Session { csrf, .. } if sent.is_some_and(|s| session::same_secret(s, csrf)) => {
+            Ok(())
+        }
         Proof::Session { .. } => Err(PageError::from(ApiError::forbidden(
             "this form has expired or did not come from this page; reload the page and try again",
         ))
@@ -317,7 +325,10 @@ mod tests {
         assert!(cross_site(&h, None));
         let h = headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-site")]);
         assert!(cross_site(&h, None));
-        let h = headers(&[("host", "127.0.0.1:8080"), ("origin", "https://evil.example")]);
+        let h = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "https://evil.example"),
+        ]);
         assert!(cross_site(&h, None));
         let h = headers(&[("host", "127.0.0.1:8080"), ("origin", "null")]);
         assert!(cross_site(&h, None));

@@ -90,8 +90,13 @@ impl Flash {
     /// The `Set-Cookie` value carrying this message to the next page.
     pub fn cookie(&self, secure: bool) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();
-        session::cookie(FLASH_COOKIE, URL_SAFE_NO_PAD.encode(json), FLASH_LIFETIME, secure)
-            .to_string()
+        session::cookie(
+            FLASH_COOKIE,
+            URL_SAFE_NO_PAD.encode(json),
+            FLASH_LIFETIME,
+            secure,
+        )
+        .to_string()
     }
 
     /// The `Set-Cookie` value that clears a shown message.

@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(days_left("0.00"), ("0 days".to_string(), Urgency::Now));
         assert_eq!(days_left("6.99"), ("6.99 days".to_string(), Urgency::Soon));
         assert_eq!(days_left("20.00"), ("20 days".to_string(), Urgency::Later));
-        assert_eq!(days_left("10.10"), ("10.1 days".to_string(), Urgency::Later));
+        assert_eq!(
+            days_left("10.10"),
+            ("10.1 days".to_string(), Urgency::Later)
+        );
     }
 
     #[test]

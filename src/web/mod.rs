@@ -85,7 +85,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/signout", post(signin::sign_out))
         .route("/static/{file}", get(assets::serve))
         .method_not_allowed_fallback(|| async {
-            error::render(&crate::error::ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED), "/")
+            error::render(
+                &crate::error::ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED),
+                "/",
+            )
         })
         .layer(middleware::map_response(security_headers))
 }

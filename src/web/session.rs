@@ -6,10 +6,10 @@
 //! storage and cannot be read from the database.
 
 use axum::http::HeaderMap;
-use cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
@@ -79,7 +79,12 @@ pub fn over_tls(headers: &HeaderMap, public_url: Option<&str>) -> bool {
 }
 
 /// A cookie with the attributes every cookie of ours has.
-pub fn cookie(name: &'static str, value: String, max_age: Duration, secure: bool) -> Cookie<'static> {
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    max_age: Duration,
+    secure: bool,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Strict)

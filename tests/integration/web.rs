@@ -156,7 +156,9 @@ impl Browser {
     }
 
     async fn sign_in(&mut self, token: &str) -> Page {
-        let page = self.post("/signin", &[("token", token), ("next", "/shopping")]).await;
+        let page = self
+            .post("/signin", &[("token", token), ("next", "/shopping")])
+            .await;
         page.expect(303);
         page
     }
@@ -237,11 +239,13 @@ async fn sign_in_sets_a_strict_http_only_cookie(app: TestApp) {
 
 async fn invalid_tokens_get_one_answer(app: TestApp) {
     let member = token_for(&app, "kim", Role::Member).await;
-    sqlx::query("UPDATE api_tokens SET revoked_at = '2026-11-25T00:00:00.000000Z' WHERE token_hash = $1")
-        .bind(valhalla::household::model::hash_token(&member))
-        .execute(app.db().pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = '2026-11-25T00:00:00.000000Z' WHERE token_hash = $1",
+    )
+    .bind(valhalla::household::model::hash_token(&member))
+    .execute(app.db().pool())
+    .await
+    .unwrap();
     let mut answers = Vec::new();
     for token in ["vh_unknown", "not a token at all", member.as_str()] {
         let mut browser = Browser::new(&app);
@@ -253,7 +257,10 @@ async fn invalid_tokens_get_one_answer(app: TestApp) {
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]));
     let mut browser = Browser::new(&app);
-    browser.post("/signin", &[("token", "  ")]).await.expect(400);
+    browser
+        .post("/signin", &[("token", "  ")])
+        .await
+        .expect(400);
     assert_eq!(app.count("web_sessions", "1 = 1").await, 0);
 }
 
@@ -332,13 +339,15 @@ async fn sign_out_revokes_the_session(app: TestApp) {
     assert_eq!(page.location(), "/signin");
     assert!(!browser.cookies.contains_key("valhalla_session"));
     let signin = browser.get("/signin").await;
-    assert!(signin.text.contains("You are signed out."), "{}", signin.text);
+    assert!(
+        signin.text.contains("You are signed out."),
+        "{}",
+        signin.text
+    );
     assert_eq!(app.count("web_sessions", "revoked_at IS NOT NULL").await, 1);
     // The old cookie no longer opens anything.
     let mut replay = Browser::new(&app);
-    replay
-        .cookies
-        .insert("valhalla_session".into(), old_cookie);
+    replay.cookies.insert("valhalla_session".into(), old_cookie);
     let page = replay.get("/shopping").await;
     page.expect(303);
     assert!(page.location().starts_with("/signin"));
@@ -348,11 +357,13 @@ async fn revoked_tokens_sign_the_browser_out(app: TestApp) {
     let token = token_for(&app, "sam", Role::Adult).await;
     let mut browser = signed_in(&app, &token).await;
     browser.get("/shopping").await.expect(200);
-    sqlx::query("UPDATE api_tokens SET revoked_at = '2026-11-25T12:00:00.000000Z' WHERE token_hash = $1")
-        .bind(valhalla::household::model::hash_token(&token))
-        .execute(app.db().pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = '2026-11-25T12:00:00.000000Z' WHERE token_hash = $1",
+    )
+    .bind(valhalla::household::model::hash_token(&token))
+    .execute(app.db().pool())
+    .await
+    .unwrap();
     let page = browser.get("/shopping").await;
     page.expect(303);
     assert!(page.location().starts_with("/signin"));
@@ -434,23 +445,39 @@ async fn expired_links_do_not_work(app: TestApp) {
 
 async fn token_create_link_prints_a_working_url(app: TestApp) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_valhalla"));
-    for var in ["VALHALLA_DATABASE_URL", "VALHALLA_DATA_DIR", "VALHALLA_BIND", "VALHALLA_PUBLIC_URL"] {
+    for var in [
+        "VALHALLA_DATABASE_URL",
+        "VALHALLA_DATA_DIR",
+        "VALHALLA_BIND",
+        "VALHALLA_PUBLIC_URL",
+    ] {
         cmd.env_remove(var);
     }
     match app.backend {
-        crate::util::Backend::Sqlite => cmd.args(["--data-dir", &app.data_dir().display().to_string()]),
+        crate::util::Backend::Sqlite => {
+            cmd.args(["--data-dir", &app.data_dir().display().to_string()])
+        }
         crate::util::Backend::Postgres => cmd.args(["--database-url", &app.database_url]),
     };
     let out = cmd
-        .args(["token", "create", "--member", "ada", "--role", "adult", "--link"])
+        .args([
+            "token", "create", "--member", "ada", "--role", "adult", "--link",
+        ])
         .args(["--public-url", &format!("{}/", app.base)])
         .output()
         .expect("run valhalla");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let prefix = format!("{}/signin/link/", app.base);
     assert!(url.starts_with(&prefix), "{url}");
-    assert!(!url.contains("vh_"), "the token itself is not printed: {url}");
+    assert!(
+        !url.contains("vh_"),
+        "the token itself is not printed: {url}"
+    );
     let path = &url[app.base.len()..];
     let mut browser = Browser::new(&app);
     browser.get(path).await.expect(200);
@@ -464,14 +491,22 @@ async fn token_create_link_prints_a_working_url(app: TestApp) {
         .env_remove("VALHALLA_DATABASE_URL")
         .env("VALHALLA_BIND", "192.168.1.20:8080");
     match app.backend {
-        crate::util::Backend::Sqlite => cmd.args(["--data-dir", &app.data_dir().display().to_string()]),
+        crate::util::Backend::Sqlite => {
+            cmd.args(["--data-dir", &app.data_dir().display().to_string()])
+        }
         crate::util::Backend::Postgres => cmd.args(["--database-url", &app.database_url]),
     };
     let out = cmd
-        .args(["token", "create", "--member", "ada", "--role", "adult", "--link"])
+        .args([
+            "token", "create", "--member", "ada", "--role", "adult", "--link",
+        ])
         .output()
         .expect("run valhalla");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
@@ -509,7 +544,10 @@ async fn cross_site_posts_are_refused(app: TestApp) {
     browser.send(request).await.expect(403);
     assert_eq!(open_items(&app).await, 0);
     // The same post from our own page works.
-    browser.post("/shopping/quick_add", &fields).await.expect(303);
+    browser
+        .post("/shopping/quick_add", &fields)
+        .await
+        .expect(303);
     assert_eq!(open_items(&app).await, 1);
 }
 
@@ -521,7 +559,10 @@ async fn posts_without_the_csrf_token_are_refused(app: TestApp) {
     page.expect(403);
     assert!(page.text.contains("reload the page"), "{}", page.text);
     browser
-        .post("/shopping/quick_add", &[("_csrf", "forged"), ("name", "Milk")])
+        .post(
+            "/shopping/quick_add",
+            &[("_csrf", "forged"), ("name", "Milk")],
+        )
         .await
         .expect(403);
     // Another session's token is no good either.
@@ -529,7 +570,10 @@ async fn posts_without_the_csrf_token_are_refused(app: TestApp) {
     let mut other = other;
     let foreign = other.get("/shopping").await.csrf();
     browser
-        .post("/shopping/quick_add", &[("_csrf", &foreign), ("name", "Milk")])
+        .post(
+            "/shopping/quick_add",
+            &[("_csrf", &foreign), ("name", "Milk")],
+        )
         .await
         .expect(403);
     browser.post("/signout", &[]).await.expect(403);
@@ -559,7 +603,10 @@ async fn members_cannot_decide_approvals(app: TestApp) {
     let page = browser.get("/approvals").await;
     page.expect(200);
     assert!(page.text.contains("Buy Sofa"));
-    assert!(!page.text.contains("value=\"approve\""), "no approve button");
+    assert!(
+        !page.text.contains("value=\"approve\""),
+        "no approve button"
+    );
     assert!(!page.text.contains("value=\"deny\""), "no deny button");
     // A forged decision with a valid session and token: the service refuses it.
     let csrf = page.csrf();
@@ -568,8 +615,15 @@ async fn members_cannot_decide_approvals(app: TestApp) {
         .post(&path, &[("_csrf", &csrf), ("decision", "approve")])
         .await;
     forged.expect(403);
-    assert!(forged.text.contains("may not decide approvals"), "{}", forged.text);
-    let after = app.owner().get(&format!("/core/approvals/{approval}")).await;
+    assert!(
+        forged.text.contains("may not decide approvals"),
+        "{}",
+        forged.text
+    );
+    let after = app
+        .owner()
+        .get(&format!("/core/approvals/{approval}"))
+        .await;
     assert_eq!(after.expect(200)["status"], "pending");
 }
 
@@ -586,7 +640,11 @@ async fn viewers_cannot_change_anything(app: TestApp) {
     forged.expect(403);
     assert_eq!(open_items(&app).await, 0);
     let inventory = browser.get("/inventory").await;
-    assert!(!inventory.text.contains("method=\"post\" action=\"/inventory\""));
+    assert!(
+        !inventory
+            .text
+            .contains("method=\"post\" action=\"/inventory\"")
+    );
     browser
         .post("/inventory", &[("_csrf", &csrf), ("name", "Flour")])
         .await
@@ -600,7 +658,8 @@ async fn requesters_see_the_four_eyes_rule(app: TestApp) {
     let mut owner = signed_in(&app, OWNER_TOKEN).await;
     let page = owner.get("/approvals").await;
     assert!(
-        page.text.contains("You requested this — another adult must approve it."),
+        page.text
+            .contains("You requested this — another adult must approve it."),
         "{}",
         page.text
     );
@@ -631,7 +690,10 @@ async fn requesters_see_the_four_eyes_rule(app: TestApp) {
     let page = other.get("/approvals").await;
     assert!(page.text.contains("Approved: Buy Sofa"), "{}", page.text);
     assert!(page.text.contains("Go for it"));
-    let after = app.owner().get(&format!("/core/approvals/{approval}")).await;
+    let after = app
+        .owner()
+        .get(&format!("/core/approvals/{approval}"))
+        .await;
     assert_eq!(after.expect(200)["status"], "approved");
     assert_eq!(after.body["decided_by"], "pat");
     // Deciding again: a message, not an error page.
@@ -646,15 +708,27 @@ async fn requesters_see_the_four_eyes_rule(app: TestApp) {
 async fn big_spend_gate_offers_an_approval_request(app: TestApp) {
     let mut browser = signed_in(&app, OWNER_TOKEN).await;
     browser
-        .submit("/shopping", "/shopping/quick_add", &[("name", "Washer"), ("est_total", "480")])
+        .submit(
+            "/shopping",
+            "/shopping/quick_add",
+            &[("name", "Washer"), ("est_total", "480")],
+        )
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
-    assert!(page.text.contains("needs an adult&#39;s approval") || page.text.contains("needs an adult's approval"), "{}", page.text);
+    assert!(
+        page.text.contains("needs an adult&#39;s approval")
+            || page.text.contains("needs an adult's approval"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("needs approval"));
     let id: String = {
         let list = app.owner().get("/core/shopping?status=open").await;
-        list.expect(200)["items"][0]["id"].as_str().unwrap().to_string()
+        list.expect(200)["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let blocked = browser
         .post(
@@ -677,7 +751,12 @@ async fn big_spend_gate_offers_an_approval_request(app: TestApp) {
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
-    assert!(page.text.contains("Approval requested: Buy Washer ($510.00)"), "{}", page.text);
+    assert!(
+        page.text
+            .contains("Approval requested: Buy Washer ($510.00)"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("waiting for approval"));
     let approvals = app.owner().get("/core/approvals?status=pending").await;
     let approvals = approvals.expect(200)["items"].as_array().unwrap().clone();
@@ -686,7 +765,10 @@ async fn big_spend_gate_offers_an_approval_request(app: TestApp) {
     assert_eq!(approvals[0]["target_id"], id.as_str());
     // Asking again creates nothing new.
     browser
-        .post(&format!("/shopping/{id}/request_approval"), &[("_csrf", &page.csrf())])
+        .post(
+            &format!("/shopping/{id}/request_approval"),
+            &[("_csrf", &page.csrf())],
+        )
         .await
         .expect(303);
     assert_eq!(app.count("approvals", "1 = 1").await, 1);
@@ -695,7 +777,11 @@ async fn big_spend_gate_offers_an_approval_request(app: TestApp) {
     let mut other = signed_in(&app, &adult).await;
     let approval = approvals[0]["id"].as_str().unwrap();
     other
-        .submit("/approvals", &format!("/approvals/{approval}/decide"), &[("decision", "approve")])
+        .submit(
+            "/approvals",
+            &format!("/approvals/{approval}/decide"),
+            &[("decision", "approve")],
+        )
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
@@ -703,12 +789,20 @@ async fn big_spend_gate_offers_an_approval_request(app: TestApp) {
     browser
         .post(
             &format!("/shopping/{id}/bought"),
-            &[("_csrf", &page.csrf()), ("actual_total", "505.00"), ("vendor", "Appliance Co")],
+            &[
+                ("_csrf", &page.csrf()),
+                ("actual_total", "505.00"),
+                ("vendor", "Appliance Co"),
+            ],
         )
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
-    assert!(page.text.contains("Bought Washer for $505.00"), "{}", page.text);
+    assert!(
+        page.text.contains("Bought Washer for $505.00"),
+        "{}",
+        page.text
+    );
     assert_eq!(open_items(&app).await, 0);
     let receipts = browser.get("/receipts").await;
     assert!(receipts.text.contains("Appliance Co"));
@@ -736,13 +830,23 @@ async fn pages_show_household_data(app: TestApp) {
     // Use, restock and run out through the forms.
     let csrf = page.csrf();
     browser
-        .post(&format!("/inventory/{oat_id}/restock"), &[("_csrf", &csrf), ("qty", "4")])
+        .post(
+            &format!("/inventory/{oat_id}/restock"),
+            &[("_csrf", &csrf), ("qty", "4")],
+        )
         .await
         .expect(303);
     let page = browser.get("/inventory").await;
-    assert!(page.text.contains("Restocked Oat milk: 5 l on hand."), "{}", page.text);
+    assert!(
+        page.text.contains("Restocked Oat milk: 5 l on hand."),
+        "{}",
+        page.text
+    );
     browser
-        .post(&format!("/inventory/{oat_id}/use"), &[("_csrf", &csrf), ("qty", "9")])
+        .post(
+            &format!("/inventory/{oat_id}/use"),
+            &[("_csrf", &csrf), ("qty", "9")],
+        )
         .await
         .expect(303);
     let page = browser.get("/inventory").await;
@@ -756,7 +860,13 @@ async fn pages_show_household_data(app: TestApp) {
     browser
         .post(
             "/inventory",
-            &[("_csrf", &csrf), ("name", "Rice"), ("qty", "2"), ("unit", "kg"), ("min_qty", "1")],
+            &[
+                ("_csrf", &csrf),
+                ("name", "Rice"),
+                ("qty", "2"),
+                ("unit", "kg"),
+                ("min_qty", "1"),
+            ],
         )
         .await
         .expect(303);
@@ -767,17 +877,29 @@ async fn pages_show_household_data(app: TestApp) {
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
-    assert!(page.text.contains("Added 1 item from low stock."), "{}", page.text);
+    assert!(
+        page.text.contains("Added 1 item from low stock."),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("Oat milk"));
     browser
         .post("/shopping/generate_from_needs", &[("_csrf", &csrf)])
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
-    assert!(page.text.contains("Nothing new to add from upcoming needs."), "{}", page.text);
+    assert!(
+        page.text
+            .contains("Nothing new to add from upcoming needs."),
+        "{}",
+        page.text
+    );
     // Text from the household is escaped.
     browser
-        .post("/shopping/quick_add", &[("_csrf", &csrf), ("name", "<script>alert(1)</script>")])
+        .post(
+            "/shopping/quick_add",
+            &[("_csrf", &csrf), ("name", "<script>alert(1)</script>")],
+        )
         .await
         .expect(303);
     let page = browser.get("/shopping").await;
@@ -831,15 +953,27 @@ async fn attachments_upload_and_download(app: TestApp) {
         .submit(
             "/receipts",
             "/receipts",
-            &[("vendor", "Bakery"), ("amount", "12.40"), ("date", "2026-11-24"), ("category", "food")],
+            &[
+                ("vendor", "Bakery"),
+                ("amount", "12.40"),
+                ("date", "2026-11-24"),
+                ("category", "food"),
+            ],
         )
         .await
         .expect(303);
     let page = browser.get("/receipts").await;
-    assert!(page.text.contains("Saved a receipt of $12.40 from Bakery."), "{}", page.text);
+    assert!(
+        page.text.contains("Saved a receipt of $12.40 from Bakery."),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("posted"));
     let receipts = app.owner().get("/core/receipts").await;
-    let id = receipts.expect(200)["items"][0]["id"].as_str().unwrap().to_string();
+    let id = receipts.expect(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let csrf = page.csrf();
     let path = format!("/receipts/{id}/attachment");
     let upload = |content_type: String, body: Vec<u8>, browser: &Browser| {
@@ -862,7 +996,11 @@ async fn attachments_upload_and_download(app: TestApp) {
     let req = upload(ct, body, &browser);
     let page = browser.send(req).await;
     page.expect(415);
-    assert!(page.text.contains("PDF, JPEG, PNG or WebP"), "{}", page.text);
+    assert!(
+        page.text.contains("PDF, JPEG, PNG or WebP"),
+        "{}",
+        page.text
+    );
     // Over 10 MiB: 413.
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b'x');
@@ -875,7 +1013,12 @@ async fn attachments_upload_and_download(app: TestApp) {
     let req = upload(ct, body, &browser);
     browser.send(req).await.expect(303);
     let page = browser.get("/receipts").await;
-    assert!(page.text.contains("Attached a PNG to the receipt from Bakery."), "{}", page.text);
+    assert!(
+        page.text
+            .contains("Attached a PNG to the receipt from Bakery."),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("PNG · 5 KB"), "{}", page.text);
     let download = browser
         .http
@@ -906,14 +1049,23 @@ async fn errors_are_html_pages(app: TestApp) {
     let mut browser = signed_in(&app, OWNER_TOKEN).await;
     let page = browser.get("/no-such-page").await;
     page.expect(404);
-    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(page.text.contains("Not found"));
     // The API keeps its problem+json.
     let api = app.owner().get("/core/no-such-route").await;
     api.expect_problem(404);
     // A field message, on a page, with a way back.
     let page = browser
-        .submit("/shopping", "/shopping/quick_add", &[("name", "Milk"), ("est_total", "lots")])
+        .submit(
+            "/shopping",
+            "/shopping/quick_add",
+            &[("name", "Milk"), ("est_total", "lots")],
+        )
         .await;
     page.expect(400);
     assert!(page.text.contains("Estimated total"), "{}", page.text);
@@ -928,8 +1080,17 @@ async fn errors_are_html_pages(app: TestApp) {
         .submit("/shopping", "/shopping/nope/cancel", &[])
         .await;
     page.expect(404);
-    assert!(page.text.contains("shopping item not found"), "{}", page.text);
+    assert!(
+        page.text.contains("shopping item not found"),
+        "{}",
+        page.text
+    );
     let page = browser.get("/signout").await;
     page.expect(405);
-    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }

@@ -88,7 +88,11 @@ pub async fn views(
 ) -> Result<Vec<ApprovalView>, PageError> {
     let caller = &viewer.caller;
     let may_decide = caller.role.can_manage_money();
-    let others = if may_decide && approvals.iter().any(|a| a.status == ApprovalStatus::Pending) {
+    let others = if may_decide
+        && approvals
+            .iter()
+            .any(|a| a.status == ApprovalStatus::Pending)
+    {
         store::other_deciders(conn, &caller.household_id, &caller.member_id).await?
     } else {
         0

@@ -62,12 +62,10 @@ struct InventoryQuery {
 
 fn view(record: &ItemRecord, forecast: Option<&Forecast>, today: chrono::NaiveDate) -> ItemView {
     let item = record.to_item();
-    let days_left = forecast
-        .and_then(|f| f.days_left.as_deref())
-        .map(|d| {
-            let (label, urgency) = format::days_left(d);
-            (label, urgency.css())
-        });
+    let days_left = forecast.and_then(|f| f.days_left.as_deref()).map(|d| {
+        let (label, urgency) = format::days_left(d);
+        (label, urgency.css())
+    });
     ItemView {
         id: item.id.clone(),
         name: item.name.clone(),
@@ -171,10 +169,15 @@ pub async fn add(
     .validate(currency)
     .map_err(back)?;
     let mut tx = app.db.begin().await?;
-    let record =
-        service::create_item(tx.conn(), &caller.household_id, &fields, currency, app.clock.now())
-            .await
-            .map_err(back)?;
+    let record = service::create_item(
+        tx.conn(),
+        &caller.household_id,
+        &fields,
+        currency,
+        app.clock.now(),
+    )
+    .await
+    .map_err(back)?;
     tx.commit().await?;
     let item = record.to_item();
     Ok(done(
@@ -230,7 +233,11 @@ pub async fn use_some(
         }
         Err(err) if err.status == 409 => {
             tx.rollback().await?;
-            Ok(done(&viewer, BACK, Flash::warning(format!("Nothing changed: {}.", err.detail))))
+            Ok(done(
+                &viewer,
+                BACK,
+                Flash::warning(format!("Nothing changed: {}.", err.detail)),
+            ))
         }
         Err(err) => Err(back(err)),
     }

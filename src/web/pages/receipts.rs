@@ -347,7 +347,10 @@ pub async fn download(
 ) -> Result<Response, PageError> {
     let household_id = &viewer.caller.household_id;
     let mut conn = app.db.read().await?;
-    if store::get_receipt(&mut conn, household_id, &id).await?.is_none() {
+    if store::get_receipt(&mut conn, household_id, &id)
+        .await?
+        .is_none()
+    {
         return Err(PageError::from(ApiError::not_found("receipt")).back_to(BACK));
     }
     let (content_type, bytes) = store::get_attachment(&mut conn, household_id, &id)

@@ -75,7 +75,11 @@ struct ShoppingPage {
     horizon_days: i64,
 }
 
-fn source_label(source: Source, need_date: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> Option<String> {
+fn source_label(
+    source: Source,
+    need_date: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> Option<String> {
     match source {
         Source::Manual => None,
         Source::QuickAdd => Some("quick add".to_string()),
@@ -192,9 +196,15 @@ pub async fn quick_add(
     };
     let fields = input.validate(currency).map_err(back)?;
     let mut tx = app.db.begin().await?;
-    let record = service::quick_add(tx.conn(), &caller.household_id, fields, currency, app.clock.now())
-        .await
-        .map_err(back)?;
+    let record = service::quick_add(
+        tx.conn(),
+        &caller.household_id,
+        fields,
+        currency,
+        app.clock.now(),
+    )
+    .await
+    .map_err(back)?;
     tx.commit().await?;
     let item = record.to_item();
     let threshold = caller.settings.big_spend_threshold;
@@ -237,9 +247,13 @@ pub async fn generate_from_inventory(
         .require_write()
         .map_err(|e| PageError::from(e).back_to(BACK))?;
     let mut tx = app.db.begin().await?;
-    let generated =
-        service::generate_from_inventory(tx.conn(), &caller.household_id, &caller.settings, app.clock.now())
-            .await?;
+    let generated = service::generate_from_inventory(
+        tx.conn(),
+        &caller.household_id,
+        &caller.settings,
+        app.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(done(
         &viewer,
@@ -306,8 +320,15 @@ pub async fn bought(
         .await?
         .map(|r| r.name)
         .ok_or_else(|| back(ApiError::not_found("shopping item")))?;
-    match purchase::mark_bought(tx.conn(), &caller.household_id, settings, app.clock.now(), &id, input)
-        .await
+    match purchase::mark_bought(
+        tx.conn(),
+        &caller.household_id,
+        settings,
+        app.clock.now(),
+        &id,
+        input,
+    )
+    .await
     {
         Ok(record) => {
             tx.commit().await?;
@@ -332,7 +353,9 @@ pub async fn bought(
                 .and_then(|a| Money::parse(a, settings.currency).ok());
             let text = format!(
                 "Approval needed: buying {name} for {} needs an adult's approval first (purchases of {} or more). Nothing was changed.",
-                amount.as_ref().map_or_else(|| "this much".to_string(), format::money),
+                amount
+                    .as_ref()
+                    .map_or_else(|| "this much".to_string(), format::money),
                 format::money(&settings.big_spend_threshold),
             );
             let offer = ApprovalOffer {
@@ -344,7 +367,11 @@ pub async fn bought(
         }
         Err(err) if err.status == 409 => {
             tx.rollback().await?;
-            Ok(done(&viewer, BACK, Flash::warning(format!("{name}: {}", err.detail))))
+            Ok(done(
+                &viewer,
+                BACK,
+                Flash::warning(format!("{name}: {}", err.detail)),
+            ))
         }
         Err(err) => Err(back(err)),
     }
@@ -424,7 +451,10 @@ pub async fn request_approval(
         }
         Ok(ItemApproval::Pending(approval)) => {
             tx.rollback().await?;
-            Flash::info(format!("{} is already waiting for approval.", approval.title))
+            Flash::info(format!(
+                "{} is already waiting for approval.",
+                approval.title
+            ))
         }
         Ok(ItemApproval::Covered) => {
             tx.rollback().await?;

@@ -109,8 +109,8 @@ async fn open_session(
     member_id: &str,
     api_token_hash: &str,
 ) -> Result<String, PageError> {
-    let cookie_token = session::new_secret()
-        .map_err(|e| ApiError::internal(format!("no random source: {e}")))?;
+    let cookie_token =
+        session::new_secret().map_err(|e| ApiError::internal(format!("no random source: {e}")))?;
     let mut tx = app.db.begin().await?;
     session::insert_session(
         tx.conn(),
