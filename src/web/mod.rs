@@ -43,9 +43,9 @@ pub struct WebConfig {
 /// The page routes. Public: `/signin`, sign-in links and `/static/*`; everything else needs a
 /// session cookie or a bearer token.
 pub fn routes() -> Router<Arc<App>> {
-    use pages::{approvals, inventory, receipts, shopping, signin};
+    use pages::{approvals, board, inventory, receipts, shopping, signin};
     Router::new()
-        // BOARD-PENDING .route("/", get(board::show))
+        .route("/", get(board::show))
         .route("/approvals", get(approvals::show))
         .route("/approvals/{id}/decide", post(approvals::decide))
         .route("/shopping", get(shopping::show))

@@ -30,6 +30,7 @@ backend_tests!(
     pages_show_household_data,
     attachments_upload_and_download,
     errors_are_html_pages,
+    board_shows_the_household_at_a_glance,
 );
 
 /// A browser stand-in: keeps cookies, follows nothing, sends what a browser sends on a
@@ -1092,5 +1093,109 @@ async fn errors_are_html_pages(app: TestApp) {
             .to_str()
             .unwrap()
             .starts_with("text/html")
+    );
+}
+
+async fn board_shows_the_household_at_a_glance(app: TestApp) {
+    let owner = app.owner();
+    owner
+        .patch(
+            "/core/household/settings",
+            &json!({"min_cash_buffer": "100"}),
+        )
+        .await
+        .expect(200);
+    let coffee = owner
+        .create_item(json!({"name": "Coffee", "qty": 1, "min_qty": 2, "unit": "kg"}))
+        .await;
+    owner
+        .post(
+            "/core/forecast/usage",
+            &json!({"inv_id": coffee["id"], "qty_used": "0.5", "used_on": "2026-11-20"}),
+        )
+        .await
+        .expect(201);
+    owner
+        .post(
+            "/core/bills",
+            &json!({"name": "Water", "payee": "City", "amount": "50", "due_on": "2026-11-20"}),
+        )
+        .await
+        .expect(201);
+    owner
+        .post(
+            "/core/schedule",
+            &json!({"title": "Dentist", "kind": "appointment", "date": "2026-11-27"}),
+        )
+        .await
+        .expect(201);
+    owner
+        .post(
+            "/core/ledger",
+            &json!({"kind": "income", "amount": "1000", "date": "2026-11-01", "category": "salary"}),
+        )
+        .await
+        .expect(201);
+    owner
+        .request(reqwest::Method::PUT, "/core/budget/categories/groceries")
+        .json(&json!({"monthly_limit": "300"}))
+        .send()
+        .await
+        .expect(200);
+    owner
+        .post(
+            "/core/receipts",
+            &json!({"vendor": "Market", "amount": "42.10", "date": "2026-11-24", "category": "groceries"}),
+        )
+        .await
+        .expect(201);
+    let approval = pending_approval(&app).await;
+    let adult = token_for(&app, "pat", Role::Adult).await;
+    let mut browser = signed_in(&app, &adult).await;
+    let page = browser.get("/").await;
+    page.expect(200);
+    for expected in [
+        "Home today",
+        "Wed 25 Nov",
+        "$957.90", // cash: 1000 − 42.10
+        "Coffee",  // low stock and runs out soonest
+        "60 days", // 1 kg at 0.5 kg in 30 days
+        "Water",   // the overdue bill
+        "overdue 5 days",
+        "Dentist",
+        "Fri 27 Nov",
+        "Budget · November 2026",
+        "$42.10",
+        "$257.90 left",
+        "Buy Sofa", // the pending approval, decidable here
+        "value=\"approve\"",
+        "$250.00", // the open list's estimate
+    ] {
+        assert!(
+            page.text.contains(expected),
+            "{expected} missing: {}",
+            page.text
+        );
+    }
+    // Approve right on the board; it comes back to the board.
+    let decided = browser
+        .post(
+            &format!("/approvals/{approval}/decide"),
+            &[
+                ("_csrf", &page.csrf()),
+                ("decision", "approve"),
+                ("back", "/"),
+            ],
+        )
+        .await;
+    decided.expect(303);
+    assert_eq!(decided.location(), "/");
+    let page = browser.get("/").await;
+    assert!(page.text.contains("Approved: Buy Sofa"), "{}", page.text);
+    assert!(!page.text.contains("Waiting for approval"));
+    assert!(
+        page.text.contains("id=\"approvals-waiting\">0<"),
+        "{}",
+        page.text
     );
 }

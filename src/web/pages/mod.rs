@@ -1,7 +1,7 @@
 //! One module per page: what it shows and the form posts it accepts.
 
 pub mod approvals;
-// BOARD-PENDING pub mod board;
+pub mod board;
 pub mod inventory;
 pub mod receipts;
 pub mod shopping;
