@@ -63,6 +63,13 @@ struct ItemView {
     gate: &'static str,
 }
 
+impl ItemView {
+    /// The category field's starting value.
+    fn category_value(&self) -> &str {
+        self.category.as_deref().unwrap_or("")
+    }
+}
+
 #[derive(Template)]
 #[template(path = "shopping.html")]
 struct ShoppingPage {
@@ -293,6 +300,7 @@ pub async fn generate_from_needs(
 pub struct BoughtForm {
     actual_total: Option<String>,
     vendor: Option<String>,
+    category: Option<String>,
 }
 
 /// `POST /shopping/{id}/bought`: through `purchase::mark_bought`, the one path that marks an
@@ -311,6 +319,7 @@ pub async fn bought(
     let input = BoughtBody {
         actual_total: decimal("actual_total", form.actual_total.as_deref()).map_err(back)?,
         vendor: form.vendor,
+        category: form.category,
         ..BoughtBody::default()
     }
     .validate(settings, today)
