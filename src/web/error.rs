@@ -104,12 +104,26 @@ fn heading(error: &ApiError) -> &'static str {
     }
 }
 
+/// `the item is already bought` → `The item is already bought.`
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 /// The error page for `error`, with its status.
 pub fn render(error: &ApiError, back: &str) -> Response {
+    let detail = sentence(&error.detail);
     let page = ErrorPage {
         status: error.status.as_u16(),
         heading: heading(error),
-        detail: &error.detail,
+        detail: &detail,
         fields: error
             .errors
             .iter()

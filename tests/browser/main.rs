@@ -122,9 +122,12 @@ async fn viewport(c: &Client, width: u32, height: u32) {
     let w = inner[0].as_u64().unwrap_or(u64::from(width)) as u32;
     let h = inner[1].as_u64().unwrap_or(u64::from(height)) as u32;
     if (w, h) != (width, height) {
-        c.set_window_size(width + (width - w.min(width)), height + (height - h.min(height)))
-            .await
-            .expect("resize");
+        c.set_window_size(
+            width + (width - w.min(width)),
+            height + (height - h.min(height)),
+        )
+        .await
+        .expect("resize");
     }
 }
 
@@ -218,7 +221,9 @@ async fn type_into(c: &Client, css: &str, text: &str) {
 }
 
 async fn sign_in(c: &Client, base: &str, token: &str) {
-    c.goto(&format!("{base}/signin")).await.expect("open sign-in");
+    c.goto(&format!("{base}/signin"))
+        .await
+        .expect("open sign-in");
     type_into(c, "#token", token).await;
     submit(c, "form[action='/signin'] button[type=submit]").await;
     assert_eq!(path_of(c).await, "/", "signed in lands on the board");
@@ -263,7 +268,11 @@ async fn seed(app: &TestApp) {
         )
         .await
         .expect(201);
-    for (category, limit) in [("groceries", "400"), ("household", "150"), ("eating out", "120")] {
+    for (category, limit) in [
+        ("groceries", "400"),
+        ("household", "150"),
+        ("eating out", "120"),
+    ] {
         owner
             .request(
                 reqwest::Method::PUT,
@@ -275,12 +284,60 @@ async fn seed(app: &TestApp) {
             .expect(200);
     }
     let stock = [
-        ("Oat milk", "2", "l", "1", "2.49", "dairy", Some(("6", "2026-11-20"))),
-        ("Coffee beans", "0.4", "kg", "0.5", "14.90", "pantry", Some(("0.6", "2026-11-18"))),
-        ("Dish soap", "1", "bottle", "1", "3.20", "cleaning", Some(("1", "2026-11-10"))),
-        ("Rice", "4", "kg", "1", "2.10", "pantry", Some(("1", "2026-11-15"))),
-        ("Laundry detergent", "0", "pack", "1", "11.50", "cleaning", None),
-        ("Eggs", "10", "", "6", "0.35", "dairy", Some(("8", "2026-11-22"))),
+        (
+            "Oat milk",
+            "2",
+            "l",
+            "1",
+            "2.49",
+            "dairy",
+            Some(("6", "2026-11-20")),
+        ),
+        (
+            "Coffee beans",
+            "0.4",
+            "kg",
+            "0.5",
+            "14.90",
+            "pantry",
+            Some(("0.6", "2026-11-18")),
+        ),
+        (
+            "Dish soap",
+            "1",
+            "bottle",
+            "1",
+            "3.20",
+            "cleaning",
+            Some(("1", "2026-11-10")),
+        ),
+        (
+            "Rice",
+            "4",
+            "kg",
+            "1",
+            "2.10",
+            "pantry",
+            Some(("1", "2026-11-15")),
+        ),
+        (
+            "Laundry detergent",
+            "0",
+            "pack",
+            "1",
+            "11.50",
+            "cleaning",
+            None,
+        ),
+        (
+            "Eggs",
+            "10",
+            "",
+            "6",
+            "0.35",
+            "dairy",
+            Some(("8", "2026-11-22")),
+        ),
     ];
     for (name, qty, unit, min, cost, category, usage) in stock {
         let mut body = json!({"name": name, "qty": qty, "min_qty": min, "est_unit_cost": cost, "category": category});
@@ -312,9 +369,30 @@ async fn seed(app: &TestApp) {
             .expect(201);
     }
     for (name, payee, amount, due, rrule, autopay) in [
-        ("Electricity", "City Power", "94.20", "2026-11-23", None, false),
-        ("Internet", "FiberNet", "45.00", "2026-11-29", Some("FREQ=MONTHLY"), true),
-        ("Rent", "Oak Lane Homes", "1250.00", "2026-12-01", Some("FREQ=MONTHLY"), false),
+        (
+            "Electricity",
+            "City Power",
+            "94.20",
+            "2026-11-23",
+            None,
+            false,
+        ),
+        (
+            "Internet",
+            "FiberNet",
+            "45.00",
+            "2026-11-29",
+            Some("FREQ=MONTHLY"),
+            true,
+        ),
+        (
+            "Rent",
+            "Oak Lane Homes",
+            "1250.00",
+            "2026-12-01",
+            Some("FREQ=MONTHLY"),
+            false,
+        ),
     ] {
         let mut body = json!({"name": name, "payee": payee, "amount": amount, "due_on": due, "autopay": autopay});
         if let Some(rule) = rrule {
@@ -334,10 +412,7 @@ async fn seed(app: &TestApp) {
         .post_empty("/core/shopping/quick_add?name=Bread&est_total=3.80")
         .await
         .expect(201);
-    owner
-        .post_empty("/core/scheduler/tick")
-        .await
-        .expect(200);
+    owner.post_empty("/core/scheduler/tick").await.expect(200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,7 +452,10 @@ async fn households_use_the_pages_in_a_real_browser() {
     a.goto(&format!("{base}/signin")).await.unwrap();
     shoot(&a, "signin").await;
     a.goto(&format!("{base}/")).await.unwrap();
-    assert!(path_of(&a).await.starts_with("/signin"), "no session: sign in first");
+    assert!(
+        path_of(&a).await.starts_with("/signin"),
+        "no session: sign in first"
+    );
     sign_in(&a, &base, &alex).await;
     let board = source(&a).await;
     assert_contains(&board, "Home today");
@@ -396,19 +474,29 @@ async fn households_use_the_pages_in_a_real_browser() {
     // Trying to mark it bought: the gate says an approval is needed; nothing changes.
     click(&a, &format!("#item-{espresso} details.buy summary")).await;
     shoot(&a, "shopping").await;
-    submit(&a, &format!("#item-{espresso} details.buy button[type=submit]")).await;
+    submit(
+        &a,
+        &format!("#item-{espresso} details.buy button[type=submit]"),
+    )
+    .await;
     let page = source(&a).await;
     assert_contains(&page, "Approval needed");
     assert_eq!(
-        app.count("shopping_items", "name = 'Espresso machine' AND status = 'open'")
-            .await,
+        app.count(
+            "shopping_items",
+            "name = 'Espresso machine' AND status = 'open'"
+        )
+        .await,
         1
     );
     shoot(&a, "shopping-approval-needed").await;
 
     // Request it from the message.
     submit(&a, ".flash form button[type=submit]").await;
-    assert_contains(&source(&a).await, "Approval requested: Buy Espresso machine");
+    assert_contains(
+        &source(&a).await,
+        "Approval requested: Buy Espresso machine",
+    );
     let approval = app
         .owner()
         .get("/core/approvals?status=pending")
@@ -451,7 +539,11 @@ async fn households_use_the_pages_in_a_real_browser() {
     type_into(&a, &format!("#paid-{espresso}"), "349.00").await;
     type_into(&a, &format!("#shop-{espresso}"), "Kitchen Store").await;
     type_into(&a, &format!("#cat-{espresso}"), "household").await;
-    submit(&a, &format!("#item-{espresso} details.buy button[type=submit]")).await;
+    submit(
+        &a,
+        &format!("#item-{espresso} details.buy button[type=submit]"),
+    )
+    .await;
     assert_contains(&source(&a).await, "Bought Espresso machine for $349.00");
 
     // The board shows the spend (cash and budget) and no approval waiting.
@@ -546,7 +638,10 @@ async fn households_use_the_pages_in_a_real_browser() {
     assert_contains(&source(&m).await, "may not decide approvals");
     shoot(&m, "error-403").await;
     assert_eq!(
-        app.owner().get(&format!("/core/approvals/{bike}")).await.expect(200)["status"],
+        app.owner()
+            .get(&format!("/core/approvals/{bike}"))
+            .await
+            .expect(200)["status"],
         "pending"
     );
 
@@ -556,7 +651,10 @@ async fn households_use_the_pages_in_a_real_browser() {
     submit(&a, "#go").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !source(&a).await.contains("another site") {
-        assert!(Instant::now() < deadline, "the cross-site post was not refused");
+        assert!(
+            Instant::now() < deadline,
+            "the cross-site post was not refused"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(app.count("shopping_items", "name = 'Free TV'").await, 0);
@@ -568,15 +666,9 @@ async fn households_use_the_pages_in_a_real_browser() {
 }
 
 async fn app_token(app: &TestApp, name: &str, role: Role) -> String {
-    valhalla::household::service::create_token(
-        app.db(),
-        None,
-        name,
-        role,
-        util::test_now(),
-    )
-    .await
-    .expect("token")
+    valhalla::household::service::create_token(app.db(), None, name, role, util::test_now())
+        .await
+        .expect("token")
 }
 
 /// Serves a page at `http://localhost:<port>/` (another site than `127.0.0.1`) with a form

@@ -54,8 +54,9 @@ fn detail_label(key: &str) -> String {
     }
 }
 
-/// The simple members of a payload as label/value pairs, amounts as money.
-fn details(payload: &serde_json::Value, currency: Currency) -> Vec<(String, String)> {
+/// The simple members of a payload as label/value pairs, amounts as money (a name the title
+/// already says is left out).
+fn details(payload: &serde_json::Value, title: &str, currency: Currency) -> Vec<(String, String)> {
     let Some(object) = payload.as_object() else {
         return Vec::new();
     };
@@ -68,6 +69,9 @@ fn details(payload: &serde_json::Value, currency: Currency) -> Vec<(String, Stri
                 serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
                 _ => return None,
             };
+            if key == "name" && title.contains(text.as_str()) {
+                return None;
+            }
             let text = if matches!(key.as_str(), "est_total" | "amount" | "price") {
                 Money::parse(&text, currency).map_or(text, |m| format::money(&m))
             } else {
@@ -117,7 +121,7 @@ pub async fn views(
             status: a.status.as_str(),
             requested_by: a.requested_by.clone(),
             requested_when: format::instant_day(&a.created_at, tz, today),
-            details: details(&a.payload, caller.settings.currency),
+            details: details(&a.payload, &a.title, caller.settings.currency),
             decided_by: a.decided_by.clone(),
             decided_when: a
                 .decided_at

@@ -282,7 +282,7 @@ fn render_view(
                 })
                 .unwrap_or_else(|_| a.at.clone()),
             actor: a.actor.clone(),
-            action: a.action.clone(),
+            action: a.action.replace('.', " · ").replace('_', " "),
             mode: a.mode.clone(),
             outcome: a.outcome.as_str(),
             detail: shorten(&a.detail, DETAIL_MAX),
