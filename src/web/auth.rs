@@ -77,10 +77,10 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// `Sec-Fetch-Site` (and `Origin` on POST); clients that send neither are not browsers driven
 /// by another site, and a session-authenticated post still needs its CSRF token.
 pub fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if site.as_bytes() != b"same-origin" {
-            return true;
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && site.as_bytes() != b"same-origin"
+    {
+        return true;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
@@ -222,18 +222,17 @@ pub struct Submitted<T> {
 }
 
 /// Refuses a post from another site before anything else is looked at.
-pub fn check_origin(headers: &HeaderMap, app: &App) -> Result<(), Response> {
+pub fn check_origin(headers: &HeaderMap, app: &App) -> Result<(), PageError> {
     if cross_site(headers, app.web.public_url.as_deref()) {
         return Err(PageError::from(ApiError::forbidden(
             "this form was sent from another site; nothing was changed",
-        ))
-        .into_response());
+        )));
     }
     Ok(())
 }
 
 /// Refuses a session-authenticated post whose CSRF token is missing or wrong.
-pub fn check_csrf(viewer: &Viewer, sent: Option<&str>) -> Result<(), Response> {
+pub fn check_csrf(viewer: &Viewer, sent: Option<&str>) -> Result<(), PageError> {
     match &viewer.proof {
         Proof::Bearer => Ok(()),
         Proof::Session { csrf, .. } if sent.is_some_and(|s| session::same_secret(s, csrf)) => {
@@ -241,8 +240,7 @@ pub fn check_csrf(viewer: &Viewer, sent: Option<&str>) -> Result<(), Response> {
         }
         Proof::Session { .. } => Err(PageError::from(ApiError::forbidden(
             "this form has expired or did not come from this page; reload the page and try again",
-        ))
-        .into_response()),
+        ))),
     }
 }
 
@@ -251,10 +249,10 @@ impl<T: DeserializeOwned> FromRequest<Arc<App>> for Submitted<T> {
 
     async fn from_request(req: Request, app: &Arc<App>) -> Result<Submitted<T>, Response> {
         let (mut parts, body) = req.into_parts();
-        check_origin(&parts.headers, app)?;
+        check_origin(&parts.headers, app).map_err(IntoResponse::into_response)?;
         let viewer = Viewer::from_request_parts(&mut parts, app).await?;
         let form = read_form(body).await.map_err(IntoResponse::into_response)?;
-        check_csrf(&viewer, form.csrf.as_deref())?;
+        check_csrf(&viewer, form.csrf.as_deref()).map_err(IntoResponse::into_response)?;
         let form = parse_fields(&form.fields).map_err(|e| PageError::from(e).into_response())?;
         Ok(Submitted { viewer, form })
     }

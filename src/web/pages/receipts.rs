@@ -6,7 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::decimal;
@@ -245,10 +245,10 @@ pub async fn upload(
     req: Request,
 ) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
-    auth::check_origin(&parts.headers, &app)?;
+    auth::check_origin(&parts.headers, &app).map_err(IntoResponse::into_response)?;
     let viewer = Viewer::from_request_parts(&mut parts, &app).await?;
     let back = |e: ApiError| PageError::from(e).back_to(BACK);
-    let fail = |e: PageError| axum::response::IntoResponse::into_response(e);
+    let fail = |e: PageError| e.into_response();
     let mut multipart = Multipart::from_request(Request::from_parts(parts, body), &app)
         .await
         .map_err(|e| fail(back(ApiError::malformed(e.body_text()))))?;
@@ -265,7 +265,7 @@ pub async fn upload(
             }
             Some("file") => {
                 // Nothing of the file is read before the form is known to be ours.
-                auth::check_csrf(&viewer, csrf.as_deref())?;
+                auth::check_csrf(&viewer, csrf.as_deref()).map_err(fail)?;
                 viewer.caller.require_write().map_err(|e| fail(back(e)))?;
                 if field.file_name().is_none_or(str::is_empty) {
                     return Err(fail(back(ApiError::field(
@@ -298,7 +298,7 @@ pub async fn upload(
             _ => {}
         }
     }
-    auth::check_csrf(&viewer, csrf.as_deref())?;
+    auth::check_csrf(&viewer, csrf.as_deref()).map_err(fail)?;
     let caller = &viewer.caller;
     caller.require_write().map_err(|e| fail(back(e)))?;
     let Some((content_type, bytes)) = upload else {

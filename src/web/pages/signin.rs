@@ -175,7 +175,7 @@ struct SignInForm {
 /// the same answer, "invalid token".
 pub async fn sign_in(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     if let Err(refused) = auth::check_origin(&headers, &app) {
-        return refused;
+        return refused.into_response();
     }
     let form: SignInForm = match auth::read_fields(body).await {
         Ok(form) => form,
@@ -270,7 +270,7 @@ pub async fn link_sign_in(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = auth::check_origin(&headers, &app) {
-        return refused;
+        return refused.into_response();
     }
     let opened = async {
         let now = app.clock.now();
