@@ -127,12 +127,10 @@ fn to_signin(parts: &Parts) -> Response {
         .headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site");
-    if parts.method == Method::GET
-        && cross
-        && cookie_value(&parts.headers, SESSION_COOKIE).is_some()
-    {
-        // A link from another site: the browser held back our SameSite=Strict cookie. Going on
-        // from our own page sends it, so a signed-in person is not asked to sign in again.
+    if parts.method == Method::GET && cross {
+        // A link from another site (mail, chat): the browser holds our SameSite=Strict cookie
+        // back. Going on from a page of our own sends it, so someone signed in is not asked to
+        // sign in again; someone who is not lands on the sign-in page from there.
         return super::pages::signin::continue_page(&wanted);
     }
     let target = if parts.method == Method::GET && super::pages::signin::is_local_path(&wanted) {

@@ -659,6 +659,20 @@ async fn households_use_the_pages_in_a_real_browser() {
     }
     assert_eq!(app.count("shopping_items", "name = 'Free TV'").await, 0);
 
+    // A plain link from that site opens the page, still signed in (the Strict cookie is sent
+    // once the page goes on from our own origin).
+    a.goto(&evil).await.unwrap();
+    click(&a, "#link").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while path_of(&a).await != "/shopping" || !source(&a).await.contains("Shopping list") {
+        assert!(
+            Instant::now() < deadline,
+            "the link from another site did not open the list: {}",
+            source(&a).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     for c in [a, b, m] {
         c.close().await.expect("close the browser");
     }
@@ -680,7 +694,8 @@ async fn evil_site(target: &str) -> String {
         "<!doctype html><title>Win a TV</title>\
          <form method=post action='{target}/shopping/quick_add'>\
          <input type=hidden name=name value='Free TV'><input type=hidden name=est_total value=1>\
-         <button id=go type=submit>Claim</button></form>"
+         <button id=go type=submit>Claim</button></form>\
+         <p><a id=link href='{target}/shopping'>Our shopping list</a></p>"
     );
     let router = axum::Router::new().route(
         "/",

@@ -281,6 +281,20 @@ async fn pages_without_a_session_redirect_to_sign_in(app: TestApp) {
     let signin = browser.get(page.location()).await;
     signin.expect(200);
     assert!(!browser.cookies.contains_key("valhalla_session"));
+    // A link from another site arrives without the (Strict) cookie: the page goes on from our
+    // own origin, where the browser sends it.
+    let request = browser
+        .http
+        .get(format!("{}/shopping?x=1", app.base))
+        .header("sec-fetch-site", "cross-site");
+    let page = browser.send(request).await;
+    page.expect(200);
+    assert!(
+        page.text
+            .contains("http-equiv=\"refresh\" content=\"0;url=/shopping?x=1\""),
+        "{}",
+        page.text
+    );
     // A form post without a session changes nothing.
     let page = browser
         .post("/shopping/quick_add", &[("name", "milk")])
@@ -1082,7 +1096,7 @@ async fn errors_are_html_pages(app: TestApp) {
         .await;
     page.expect(404);
     assert!(
-        page.text.contains("shopping item not found"),
+        page.text.contains("Shopping item not found."),
         "{}",
         page.text
     );
