@@ -526,6 +526,8 @@ async fn households_use_the_pages_in_a_real_browser() {
 
     // The other adult, in their own browser session, approves with a note.
     sign_in(&b, &base, &blair).await;
+    assert_contains(&source(&b).await, "Waiting for approval");
+    shoot(&b, "board-approval-waiting").await;
     b.goto(&format!("{base}/approvals")).await.unwrap();
     shoot(&b, "approvals").await;
     type_into(&b, &format!("#note-{approval}"), "Fine, the old one broke").await;

@@ -382,6 +382,15 @@ async fn revoked_tokens_sign_the_browser_out(app: TestApp) {
     let page = browser.get("/shopping").await;
     page.expect(303);
     assert!(page.location().starts_with("/signin"));
+    // Sessions end after 30 days.
+    let mut owner = signed_in(&app, OWNER_TOKEN).await;
+    app.clock
+        .advance(chrono::Duration::days(30) - chrono::Duration::minutes(1));
+    owner.get("/shopping").await.expect(200);
+    app.clock.advance(chrono::Duration::minutes(2));
+    let page = owner.get("/shopping").await;
+    page.expect(303);
+    assert!(page.location().starts_with("/signin"));
 }
 
 /// A sign-in link for a new member, made the way `token create --link` makes it.
