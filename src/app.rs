@@ -24,6 +24,8 @@ pub struct App {
     pub auth_cache: AuthCache,
     /// Settings of the web pages (public URL).
     pub web: WebConfig,
+    /// Sends webhook deliveries (one HTTP client per server).
+    pub webhooks: crate::webhooks::Sender,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
             forecast: ForecastCache::new(),
             auth_cache: AuthCache::default(),
             web,
+            webhooks: crate::webhooks::Sender::default(),
         })
     }
 }

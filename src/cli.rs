@@ -148,6 +148,8 @@ const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// How often the server looks for a due daily tick.
 const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the server looks for due webhook deliveries.
+const WEBHOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -389,7 +391,10 @@ async fn serve(url: &str, args: ServeArgs, public_url: Option<String>) -> CliRes
     if timer.is_none() {
         tracing::info!("the daily tick timer is off (VALHALLA_SCHEDULER=off)");
     }
+    // Deliveries interrupted by the stop are not lost: they are sent again after a restart.
+    let webhooks = crate::webhooks::spawn_worker(app.clone(), WEBHOOKS_EVERY);
     app::serve(app, listener, shutdown_signal()).await?;
+    webhooks.abort();
     if let Some(timer) = timer {
         timer.abort();
     }

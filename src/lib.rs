@@ -33,3 +33,4 @@ pub mod schedule;
 pub mod scheduler;
 pub mod shopping;
 pub mod web;
+pub mod webhooks;

@@ -33,6 +33,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
         (name = "receipts", description = "The receipt vault: receipts, ledger posting and attachments"),
         (name = "inbox", description = "Reminders and pending approvals waiting for someone"),
         (name = "ops_board", description = "The household at a glance"),
+        (name = "webhooks", description = "Signed POSTs of new reminders and approvals to registered URLs, and their deliveries"),
     )
 )]
 struct BaseDoc;

@@ -47,6 +47,8 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "heimdall_actions",
     "scheduler_runs",
     "reminders",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
 /// Tables not exported: installation-wide, secret, or short-lived (a cache, web sessions and

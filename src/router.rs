@@ -21,7 +21,7 @@ use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
     approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
-    ops_board, receipts, reminders, schedule, scheduler, shopping, web,
+    ops_board, receipts, reminders, schedule, scheduler, shopping, web, webhooks,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -42,6 +42,7 @@ fn core_routes(app: &Arc<App>) -> OpenApiRouter<Arc<App>> {
         .merge(receipts::routes())
         .merge(reminders::routes())
         .merge(ops_board::routes())
+        .merge(webhooks::routes())
         // Outermost last: authenticate, then idempotency, then the handler.
         .route_layer(middleware::from_fn_with_state(app.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))

@@ -15,6 +15,7 @@ use crate::extract::Caller;
 use crate::heimdall::registry::{self, ActionClass, ActionInfo, MoneyMoving};
 use crate::household::model::Settings;
 use crate::reminders::service as reminders;
+use crate::webhooks;
 
 /// How the cone classifies an action it does not know: as one that changes things.
 const UNKNOWN_ACTION: ActionInfo = ActionInfo {
@@ -27,7 +28,8 @@ const UNKNOWN_ACTION: ActionInfo = ActionInfo {
 
 /// Stores a new pending approval. A missing band is the cone's verdict for executing the action
 /// at the approval's amount (judged on the amount alone, not on the requester's role); a
-/// missing risk follows the band.
+/// missing risk follows the band. Webhooks subscribed to `approval.requested` get a delivery,
+/// written in the caller's transaction.
 pub async fn create(
     conn: &mut AnyConnection,
     household_id: &str,
@@ -56,6 +58,9 @@ pub async fn create(
     let approval = store::insert(conn, household_id, draft, band, risk, requester, now).await?;
     let today = local_today(now, settings.timezone);
     reminders::remind_approval(conn, household_id, &approval, today, now).await?;
+    // Announced to the household's webhooks in this same transaction (the outbox).
+    let data = serde_json::to_value(&approval).map_err(ApiError::internal)?;
+    webhooks::enqueue(conn, household_id, webhooks::APPROVAL_REQUESTED, &data, now).await?;
     Ok(approval)
 }
 

@@ -69,7 +69,7 @@ pub async fn cash_balance(
     currency: Currency,
     as_of: NaiveDate,
 ) -> Result<Money, ApiError> {
-    let totals = store::totals(conn, household_id, currency, None, Some(as_of), None).await?;
+    let totals = store::totals_as_of(conn, household_id, currency, as_of).await?;
     totals
         .cash()
         .map_err(|e| ApiError::internal(format!("ledger balance: {e}")))

@@ -143,6 +143,19 @@ pub async fn list_entries(
         .collect()
 }
 
+// PostgreSQL sums BIGINT as NUMERIC, which the Any driver cannot read: cast back.
+const TOTALS: &str = "SELECT
+           CAST(COALESCE(SUM(CASE WHEN kind = 'income' THEN amount ELSE 0 END), 0) AS BIGINT) AS income,
+           CAST(COALESCE(SUM(CASE WHEN kind = 'expense' THEN amount ELSE 0 END), 0) AS BIGINT) AS expense
+         FROM ledger_entries";
+
+fn totals_from(row: &sqlx::any::AnyRow, currency: Currency) -> Result<Totals, DbError> {
+    Ok(Totals {
+        income: Money::from_minor(row.try_get("income")?, currency),
+        expense: Money::from_minor(row.try_get("expense")?, currency),
+    })
+}
+
 /// Income and expense totals in `currency` of the entries dated `from..=to` (either end open),
 /// optionally of one category.
 pub async fn totals(
@@ -153,28 +166,40 @@ pub async fn totals(
     to: Option<NaiveDate>,
     category: Option<&str>,
 ) -> Result<Totals, DbError> {
-    // PostgreSQL sums BIGINT as NUMERIC, which the Any driver cannot read: cast back.
-    let row = sqlx::query(
-        "SELECT
-           CAST(COALESCE(SUM(CASE WHEN kind = 'income' THEN amount ELSE 0 END), 0) AS BIGINT) AS income,
-           CAST(COALESCE(SUM(CASE WHEN kind = 'expense' THEN amount ELSE 0 END), 0) AS BIGINT) AS expense
-         FROM ledger_entries
+    let sql = format!(
+        "{TOTALS}
          WHERE household_id = $1 AND currency = $2
            AND ($3 IS NULL OR entry_date >= $3)
            AND ($4 IS NULL OR entry_date <= $4)
-           AND ($5 IS NULL OR category = $5)",
-    )
-    .bind(household_id)
-    .bind(currency.code())
-    .bind(from.map(format_day))
-    .bind(to.map(format_day))
-    .bind(category.map(str::to_string))
-    .fetch_one(conn)
-    .await?;
-    Ok(Totals {
-        income: Money::from_minor(row.try_get("income")?, currency),
-        expense: Money::from_minor(row.try_get("expense")?, currency),
-    })
+           AND ($5 IS NULL OR category = $5)"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(currency.code())
+        .bind(from.map(format_day))
+        .bind(to.map(format_day))
+        .bind(category.map(str::to_string))
+        .fetch_one(conn)
+        .await?;
+    totals_from(&row, currency)
+}
+
+/// Income and expense totals in `currency` of every entry dated on or before `as_of`: the
+/// cash balance, summed from the covering index `ledger_entries_balance`.
+pub async fn totals_as_of(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    currency: Currency,
+    as_of: NaiveDate,
+) -> Result<Totals, DbError> {
+    let sql = format!("{TOTALS} WHERE household_id = $1 AND currency = $2 AND entry_date <= $3");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(currency.code())
+        .bind(format_day(as_of))
+        .fetch_one(conn)
+        .await?;
+    totals_from(&row, currency)
 }
 
 /// Expenses in `currency` dated `from..=to`, per category (entries without one are left out).

@@ -21,6 +21,7 @@ use crate::schedule::occurrence::Window;
 use crate::schedule::service as schedule;
 use crate::shopping::cost::{OpenCost, cost_of};
 use crate::shopping::store as shopping_store;
+use crate::webhooks;
 
 /// Stores each draft once; the ones already pushed count as skipped.
 async fn push(
@@ -28,12 +29,21 @@ async fn push(
     household_id: &str,
     drafts: Vec<Draft>,
     now: DateTime<Utc>,
-) -> Result<Pushed, DbError> {
+) -> Result<Pushed, ApiError> {
     let mut created = Vec::new();
     let mut skipped = 0;
     for draft in &drafts {
         match store::insert_once(conn, household_id, draft, now).await? {
-            Some(reminder) => created.push(reminder),
+            Some(reminder) => {
+                // Announced in this same transaction (the outbox). A new approval is announced
+                // as `approval.requested` where it is created, not twice.
+                if reminder.kind != ReminderKind::Approval {
+                    let data = serde_json::to_value(&reminder).map_err(ApiError::internal)?;
+                    webhooks::enqueue(conn, household_id, webhooks::REMINDER_CREATED, &data, now)
+                        .await?;
+                }
+                created.push(reminder);
+            }
             None => skipped += 1,
         }
     }
@@ -79,7 +89,7 @@ async fn push_bills(
             drafts.push(draft);
         }
     }
-    Ok(push(conn, household_id, drafts, now).await?)
+    push(conn, household_id, drafts, now).await
 }
 
 /// Reminders for schedule occurrences from today on that fall within their event's
@@ -98,7 +108,7 @@ async fn push_schedule(
         .iter()
         .filter_map(|found| occurrence_reminder(found, today))
         .collect();
-    Ok(push(conn, household_id, drafts, now).await?)
+    push(conn, household_id, drafts, now).await
 }
 
 /// One digest of the open shopping list per day, when the list has anything on it.
@@ -126,7 +136,7 @@ async fn push_shopping(
     let drafts = shopping_digest(household_id, &names, &total, today)
         .into_iter()
         .collect();
-    Ok(push(conn, household_id, drafts, now).await?)
+    push(conn, household_id, drafts, now).await
 }
 
 /// Puts a new pending approval in the inbox (called where approvals are created).
@@ -136,7 +146,7 @@ pub async fn remind_approval(
     approval: &Approval,
     today: chrono::NaiveDate,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
+) -> Result<(), ApiError> {
     let draft = model::approval_reminder(approval, today);
     push(conn, household_id, vec![draft], now).await?;
     Ok(())

@@ -26,3 +26,4 @@ mod scheduler;
 mod shopping;
 mod shopping_generators;
 mod web;
+mod webhooks;

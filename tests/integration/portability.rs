@@ -41,6 +41,14 @@ async fn every_table_is_exported_or_left_out_on_purpose(app: TestApp) {
 async fn fill(app: &TestApp) {
     let owner = app.owner();
     let adult = app.member("ada", Role::Adult).await;
+    // A webhook, so the approvals below leave deliveries in the outbox.
+    owner
+        .post(
+            "/core/webhooks",
+            &json!({"url": "https://example.org/hook", "events": ["approval.requested"]}),
+        )
+        .await
+        .expect(201);
     let loc = owner
         .post("/core/inventory/locations", &json!({"name": "Pantry"}))
         .await
@@ -155,6 +163,8 @@ async fn export_import_export_gives_the_same_document(app: TestApp) {
         "cone_policies",
         "shopping_preset_items",
         "scheduler_runs",
+        "webhooks",
+        "webhook_deliveries",
     ] {
         assert!(
             !tables[table].as_array().unwrap().is_empty(),

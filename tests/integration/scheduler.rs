@@ -17,6 +17,7 @@ backend_tests!(
     a_failing_step_does_not_stop_the_rest,
     timer_runs_once_a_day_at_tick_time_in_the_households_zone,
     two_servers_run_one_tick_per_household_and_day,
+    two_server_processes_started_together_run_one_tick_per_household,
     tick_needs_a_writer_and_the_command_line_runs_it,
 );
 
@@ -278,4 +279,99 @@ async fn tick_needs_a_writer_and_the_command_line_runs_it(app: TestApp) {
     assert_eq!(line["steps"][0]["name"], "shopping.generate_from_inventory");
     assert_eq!(line["steps"][0]["created"], 1);
     assert_eq!(app.count("shopping_items", "source = 'inventory'").await, 1);
+}
+
+/// A `valhalla serve` process on `database_url` with its timer on; killed on drop.
+struct ServeProcess(std::process::Child);
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_serve(database_url: &str, data_dir: &std::path::Path) -> (ServeProcess, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_valhalla"))
+        .env_remove("VALHALLA_DATABASE_URL")
+        .env_remove("VALHALLA_DATA_DIR")
+        .env("VALHALLA_SCHEDULER", "on")
+        .args(["--database-url", database_url])
+        .args(["--data-dir", &data_dir.display().to_string()])
+        .args(["serve", "--bind", &bind])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (ServeProcess(child), format!("http://{bind}"))
+}
+
+async fn two_server_processes_started_together_run_one_tick_per_household(app: TestApp) {
+    seed(&app.owner()).await;
+    seed(&app.member_of("Flat 2", "fay", Role::Owner).await).await;
+    // Both households' tick time has passed today (real time), so each server's timer finds
+    // both ticks due the moment it starts: the two race for the same (household, day) claims.
+    for client in [
+        app.owner(),
+        app.member_of("Flat 2", "fay", Role::Owner).await,
+    ] {
+        client
+            .patch("/core/household/settings", &json!({"tick_time": "00:00"}))
+            .await
+            .expect(200);
+    }
+    let first = spawn_serve(&app.database_url, app.data_dir());
+    let second = spawn_serve(&app.database_url, app.data_dir());
+    let http = reqwest::Client::new();
+    for (_, base) in [&first, &second] {
+        let mut up = false;
+        for _ in 0..200 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(up, "server at {base} did not start");
+    }
+    // Wait until both households' runs have finished (or give up after 20 s).
+    for _ in 0..200 {
+        if app
+            .count(
+                "scheduler_runs",
+                "trigger = 'timer' AND finished_at IS NOT NULL",
+            )
+            .await
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Give a losing server time to (wrongly) run a second time before checking.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    drop((first, second));
+    assert_eq!(app.count("scheduler_runs", "trigger = 'timer'").await, 2);
+    assert_eq!(
+        app.count("scheduler_runs", "trigger = 'timer' AND ok = 1")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("shopping_items", "source = 'inventory'").await,
+        2,
+        "each household's low-stock item was added once"
+    );
+    assert_eq!(app.count("approvals", "1 = 1").await, 2);
+    // Each household's six steps ran once: one Heimdall entry per step and household.
+    assert_eq!(
+        app.count("heimdall_actions", "actor = 'scheduler'").await,
+        2 * 6
+    );
 }

@@ -5,6 +5,7 @@
 //! cargo run --release --bin valhalla-bench -- forecast [--postgres-url postgres://…/postgres]
 //! ```
 
+mod board;
 mod crash;
 mod faults;
 mod load;
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Forecast engine: rollup and per-item latency, usage write throughput, memory.
     Forecast(ForecastArgs),
+    /// Ops board: latency with 50,000 items, 2,000,000 usage events, 10,000 open shopping items.
+    OpsBoard(board::BoardArgs),
     /// Crash test: kill -9 the server under concurrent writes, restart, verify nothing was lost.
     Crash(crash::CrashArgs),
     /// Fault tests: the database goes away under load and comes back.
@@ -118,6 +121,7 @@ fn main() {
             }
         }
         Command::Forecast(args) => runtime.block_on(forecast(args)),
+        Command::OpsBoard(args) => runtime.block_on(board::run(args)),
         Command::Crash(args) => runtime.block_on(crash::run(args)),
         Command::Faults(args) => runtime.block_on(faults::run(args)),
         Command::Mixed(args) => runtime.block_on(mixed::run(args)),
