@@ -10,6 +10,7 @@ use crate::domain::Clock;
 use crate::extract::AuthCache;
 use crate::forecast::cache::ForecastCache;
 use crate::forecast::writer::UsageWriter;
+use crate::web::WebConfig;
 
 /// Everything a request may need. One per server; no globals.
 pub struct App {
@@ -21,6 +22,8 @@ pub struct App {
     pub forecast: ForecastCache,
     /// Recently resolved API tokens.
     pub auth_cache: AuthCache,
+    /// Settings of the web pages (public URL).
+    pub web: WebConfig,
     /// Sends webhook deliveries (one HTTP client per server).
     pub webhooks: crate::webhooks::Sender,
 }
@@ -28,12 +31,18 @@ pub struct App {
 impl App {
     /// Builds the application; must run inside a Tokio runtime (it starts the writer task).
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Arc<App> {
+        App::with_web(db, clock, WebConfig::default())
+    }
+
+    /// [`App::new`] with settings for the web pages.
+    pub fn with_web(db: Db, clock: Arc<dyn Clock>, web: WebConfig) -> Arc<App> {
         Arc::new(App {
             usage_writer: UsageWriter::spawn(db.clone()),
             db,
             clock,
             forecast: ForecastCache::new(),
             auth_cache: AuthCache::default(),
+            web,
             webhooks: crate::webhooks::Sender::default(),
         })
     }

@@ -33,6 +33,10 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// The address people use to reach the server, e.g. `https://home.example` (base of
+    /// sign-in links; with https, session cookies are `Secure`). Default `http://<bind address>`.
+    #[arg(long, env = "VALHALLA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -84,7 +88,7 @@ pub enum AuditCommand {
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "VALHALLA_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "VALHALLA_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
     /// Token for the owner created on an empty database (else a random one is printed once).
     #[arg(long, env = "VALHALLA_BOOTSTRAP_TOKEN", hide_env_values = true)]
@@ -114,6 +118,9 @@ pub enum TokenCommand {
         /// Household name (default: the household created at bootstrap).
         #[arg(long)]
         household: Option<String>,
+        /// Print a one-time web sign-in link (valid 15 minutes) instead of the token.
+        #[arg(long)]
+        link: bool,
     },
 }
 
@@ -136,6 +143,9 @@ impl From<RoleArg> for Role {
     }
 }
 
+/// Where `serve` listens unless told otherwise.
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
 /// How often the server looks for a due daily tick.
 const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often the server looks for due webhook deliveries.
@@ -155,7 +165,7 @@ pub async fn run(cli: Cli) -> CliResult {
         },
     };
     match command {
-        Command::Serve(args) => serve(&url, args).await,
+        Command::Serve(args) => serve(&url, args, cli.public_url).await,
         Command::Migrate => {
             let db = open(&url).await?;
             db.close().await;
@@ -211,19 +221,71 @@ pub async fn run(cli: Cli) -> CliResult {
             member,
             role,
             household,
+            link,
         }) => {
             let db = open(&url).await?;
-            let token = service::create_token(
-                &db,
-                household.as_deref(),
-                &member,
-                role.into(),
-                chrono::Utc::now(),
-            )
-            .await?;
+            let result = if link {
+                sign_in_link(
+                    &db,
+                    household.as_deref(),
+                    &member,
+                    role.into(),
+                    cli.public_url,
+                )
+                .await
+            } else {
+                service::create_token(
+                    &db,
+                    household.as_deref(),
+                    &member,
+                    role.into(),
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(Into::into)
+            };
             db.close().await;
-            println!("{token}");
+            println!("{}", result?);
             Ok(())
+        }
+    }
+}
+
+/// A new token for the member, handed out as a one-time sign-in link (the token itself is
+/// never shown; the link's session carries its authority).
+async fn sign_in_link(
+    db: &Db,
+    household: Option<&str>,
+    member: &str,
+    role: Role,
+    public_url: Option<String>,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await?;
+    let issued = service::issue_token(&mut tx, household, member, role, now).await?;
+    let secret = crate::web::session::insert_link(
+        tx.conn(),
+        &issued.household_id,
+        &issued.member_id,
+        &crate::household::model::hash_token(&issued.token),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("{}/signin/link/{secret}", link_base(public_url)))
+}
+
+/// The base of sign-in links: the public URL, else `http://` and the address `serve` binds
+/// (`VALHALLA_BIND`, default `127.0.0.1:8080`).
+fn link_base(public_url: Option<String>) -> String {
+    match public_url.filter(|u| !u.trim().is_empty()) {
+        Some(url) => url.trim().trim_end_matches('/').to_string(),
+        None => {
+            let bind = std::env::var("VALHALLA_BIND")
+                .ok()
+                .filter(|b| !b.is_empty())
+                .unwrap_or_else(|| DEFAULT_BIND.to_string());
+            format!("http://{bind}")
         }
     }
 }
@@ -297,7 +359,7 @@ async fn open(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>>
     Ok(db)
 }
 
-async fn serve(url: &str, args: ServeArgs) -> CliResult {
+async fn serve(url: &str, args: ServeArgs, public_url: Option<String>) -> CliResult {
     let db = open(url).await?;
     let now = chrono::Utc::now();
     match service::bootstrap(&db, args.bootstrap_token.as_deref(), now).await? {
@@ -318,7 +380,12 @@ async fn serve(url: &str, args: ServeArgs) -> CliResult {
     conn.commit().await?;
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     tracing::info!(bind = %listener.local_addr()?, backend = ?db.backend(), "valhalla listening");
-    let app = App::new(db.clone(), Arc::new(SystemClock));
+    let web = crate::web::WebConfig {
+        public_url: public_url
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty()),
+    };
+    let app = App::with_web(db.clone(), Arc::new(SystemClock), web);
     let timer = (args.scheduler == Switch::On)
         .then(|| crate::scheduler::service::spawn_timer(app.clone(), TIMER_EVERY));
     if timer.is_none() {

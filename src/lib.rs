@@ -32,4 +32,5 @@ pub mod router;
 pub mod schedule;
 pub mod scheduler;
 pub mod shopping;
+pub mod web;
 pub mod webhooks;

@@ -3,8 +3,8 @@
 //! The document holds every row of every household table, copied column by column as the
 //! database describes them (integers as numbers, text as strings, bytes as base64), so an
 //! export → import → export round trip gives the same document apart from `exported_at`.
-//! Left out on purpose: API token hashes (secrets), idempotency records (a 24-hour cache) and
-//! installation-wide metadata.
+//! Left out on purpose: API token hashes (secrets), idempotency records (a 24-hour cache), web
+//! sessions and sign-in links (short-lived secrets) and installation-wide metadata.
 
 use std::io::Write;
 
@@ -51,8 +51,15 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "webhook_deliveries",
 ];
 
-/// Tables not exported: installation-wide, secret, or a short-lived cache.
-pub const NOT_EXPORTED: &[&str] = &["meta", "api_tokens", "idempotency_keys"];
+/// Tables not exported: installation-wide, secret, or short-lived (a cache, web sessions and
+/// one-time sign-in links).
+pub const NOT_EXPORTED: &[&str] = &[
+    "meta",
+    "api_tokens",
+    "idempotency_keys",
+    "web_sessions",
+    "web_signin_links",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {

@@ -21,7 +21,7 @@ use crate::extract::authenticate;
 use crate::idempotency::idempotency;
 use crate::{
     approvals, bills, budget, cone, forecast, heimdall, household, inventory, ledger, openapi, ops,
-    ops_board, receipts, reminders, schedule, scheduler, shopping, webhooks,
+    ops_board, receipts, reminders, schedule, scheduler, shopping, web, webhooks,
 };
 
 /// The `/core` API: authenticated, household-scoped, idempotent POSTs.
@@ -64,7 +64,15 @@ pub fn build(app: Arc<App>) -> Router {
     let (router, api) = api(&app);
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
-        .fallback(|| async { ApiError::not_found("route") })
+        // The web pages: HTML for people, not part of the JSON API or its document.
+        .merge(web::routes())
+        .fallback(|req: Request| async move {
+            if web::wants_html(&req) {
+                web::error::not_found()
+            } else {
+                ApiError::not_found("route").into_response()
+            }
+        })
         .route_layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_panic| {
@@ -81,11 +89,15 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
+    // Problems, and the error pages of the web pages, already say what went wrong.
+    let is_explained = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
-    if is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_explained {
         return response;
     }
     let mut replacement = ApiError::from_status(status).into_response();

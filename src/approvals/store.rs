@@ -255,3 +255,14 @@ pub async fn other_deciders(
     .await?;
     Ok(row.try_get("n")?)
 }
+
+/// How many approvals of the household are waiting for a decision.
+pub async fn count_pending(conn: &mut AnyConnection, household_id: &str) -> Result<i64, DbError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM approvals WHERE household_id = $1 AND status = 'pending'",
+    )
+    .bind(household_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}

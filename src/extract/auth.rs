@@ -57,19 +57,10 @@ impl Caller {
 
 /// Middleware: resolves the bearer token or answers 401.
 pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
+    let Some(token) = bearer_token(req.headers()) else {
         return ApiError::unauthorized().into_response();
     };
-    let caller = match lookup(&app, token).await {
+    let caller = match caller_for_token(&app, token).await {
         Ok(Some(caller)) => caller,
         Ok(None) => return ApiError::unauthorized().into_response(),
         Err(err) => return err.into_response(),
@@ -79,7 +70,21 @@ pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: N
     next.run(req).await
 }
 
-async fn lookup(app: &App, token: &str) -> Result<Option<Caller>, ApiError> {
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// The member an API token belongs to (`None`: unknown or revoked), through the short-lived
+/// cache of resolved tokens.
+pub async fn caller_for_token(app: &App, token: &str) -> Result<Option<Caller>, ApiError> {
     let token_hash = hash_token(token);
     if let Some(caller) = app.auth_cache.get(&token_hash) {
         return Ok(Some(caller));

@@ -4,7 +4,7 @@ mod auth;
 mod auth_cache;
 mod body;
 
-pub use auth::{Caller, Ctx, authenticate};
+pub use auth::{Caller, Ctx, authenticate, bearer_token, caller_for_token};
 pub use auth_cache::AuthCache;
 pub use body::{JSON_BODY_LIMIT, Json, JsonOrEmpty, parse_json, read_limited};
 

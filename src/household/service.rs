@@ -114,6 +114,15 @@ async fn ensure_configured_token(
     Ok(())
 }
 
+/// A token just issued, with whom it belongs to.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token itself (shown once, stored only hashed).
+    pub token: String,
+    pub household_id: String,
+    pub member_id: String,
+}
+
 /// `valhalla token create`: a new token for member `member` with `role` in household
 /// `household` (default: the bootstrap household), creating household and member as needed.
 /// An existing member keeps their role; asking for a different one is an error.
@@ -124,13 +133,27 @@ pub async fn create_token(
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<String, SetupError> {
+    let mut tx = db.begin().await?;
+    let issued = issue_token(&mut tx, household, member, role, now).await?;
+    tx.commit().await?;
+    Ok(issued.token)
+}
+
+/// [`create_token`] inside the caller's transaction, so more can be written with it (a
+/// sign-in link for the new token).
+pub async fn issue_token(
+    tx: &mut Tx,
+    household: Option<&str>,
+    member: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken, SetupError> {
     let member = check_name("member", member).map_err(|e| SetupError::Invalid(e.to_string()))?;
     let household = household
         .map(|h| check_name("household", h))
         .transpose()
         .map_err(|e| SetupError::Invalid(e.to_string()))?;
     let token = generate_token().map_err(|e| SetupError::Random(e.to_string()))?;
-    let mut tx = db.begin().await?;
     let household_id = match household {
         Some(name) => match store::find_household_by_name(tx.conn(), &name).await? {
             Some(id) => id,
@@ -138,7 +161,7 @@ pub async fn create_token(
         },
         None => match store::get_meta(tx.conn(), BOOTSTRAP_KEY).await? {
             Some(id) => id,
-            None => create_bootstrap_household(&mut tx, now).await?,
+            None => create_bootstrap_household(tx, now).await?,
         },
     };
     let member = match store::find_member(tx.conn(), &household_id, &member).await? {
@@ -160,6 +183,9 @@ pub async fn create_token(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(token)
+    Ok(IssuedToken {
+        token,
+        household_id,
+        member_id: member.id,
+    })
 }

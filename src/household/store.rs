@@ -49,7 +49,14 @@ pub async fn caller_for_token(
         .bind(token_hash)
         .fetch_optional(conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
+    row.as_ref()
+        .map(caller_from_row)
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// A caller from a row of member, role, household id and settings; `None` for an unknown role.
+fn caller_from_row(row: &sqlx::any::AnyRow) -> Result<Option<Caller>, DbError> {
     let role: String = row.try_get("role")?;
     let Some(role) = Role::parse(&role) else {
         return Ok(None);
@@ -59,8 +66,36 @@ pub async fn caller_for_token(
         member_id: row.try_get("member_id")?,
         member_name: row.try_get("member_name")?,
         role,
-        settings: settings_from_row(&row)?,
+        settings: settings_from_row(row)?,
     }))
+}
+
+/// The caller a web session acts as: the member (and household settings), provided the API
+/// token the session was opened with is still live.
+pub async fn caller_for_member(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    member_id: &str,
+    api_token_hash: &str,
+) -> Result<Option<Caller>, DbError> {
+    let sql = format!(
+        "SELECT m.id AS member_id, m.name AS member_name, m.role, h.id AS household_id, {SETTINGS_COLUMNS}
+         FROM api_tokens t
+         JOIN members m ON m.household_id = t.household_id AND m.id = t.member_id
+         JOIN households h ON h.id = t.household_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+           AND t.household_id = $2 AND t.member_id = $3"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(api_token_hash)
+        .bind(household_id)
+        .bind(member_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref()
+        .map(caller_from_row)
+        .transpose()
+        .map(Option::flatten)
 }
 
 pub async fn get_settings(

@@ -2,16 +2,13 @@
 
 use axum::response::Response;
 use serde::Deserialize;
-use sqlx::AnyConnection;
 
 use super::model::{Item, Location, NewItem, NewLocation, OutOf, Restock, UseItem};
 use super::service;
 use super::store::{self, ItemFilter, ItemRecord};
-use crate::domain::{Qty, text};
+use crate::domain::text;
 use crate::error::ApiError;
 use crate::extract::{Ctx, IfMatch, Json, JsonOrEmpty, Path, Query};
-use crate::forecast::model::UsageSource;
-use crate::forecast::store as usage_store;
 use crate::pagination::{Page, PageRequest};
 use crate::reply::Reply;
 
@@ -22,20 +19,6 @@ fn item_reply(
     Ok(reply(&record.to_item())?.versioned(record.version))
 }
 
-async fn check_location(
-    conn: &mut AnyConnection,
-    household_id: &str,
-    field: &str,
-    location_id: Option<&str>,
-) -> Result<(), ApiError> {
-    if let Some(id) = location_id
-        && !store::location_exists(conn, household_id, id).await?
-    {
-        return Err(ApiError::unknown_reference(field, "location"));
-    }
-    Ok(())
-}
-
 /// Add an item to the inventory.
 #[utoipa::path(post, path = "/core/inventory", tag = "inventory", request_body = NewItem,
     responses((status = 201, body = Item, headers(("ETag" = String)))))]
@@ -44,15 +27,8 @@ pub async fn create_item(ctx: Ctx, Json(body): Json<NewItem>) -> Result<Response
     let currency = ctx.caller.settings.currency;
     let fields = body.validate(currency)?;
     let mut tx = ctx.begin().await?;
-    check_location(
-        tx.conn(),
-        ctx.household_id(),
-        "location_id",
-        fields.location_id.as_deref(),
-    )
-    .await?;
     let record =
-        store::insert_item(tx.conn(), ctx.household_id(), &fields, currency, ctx.now()).await?;
+        service::create_item(tx.conn(), ctx.household_id(), &fields, currency, ctx.now()).await?;
     tx.finish(item_reply(Reply::created, &record)?).await
 }
 
@@ -127,7 +103,7 @@ pub async fn patch_item(
     let currency = ctx.caller.settings.currency;
     let fields = patch.apply(current.fields(), currency)?;
     if fields.location_id != current.location_id {
-        check_location(
+        service::check_location(
             tx.conn(),
             ctx.household_id(),
             "location_id",
@@ -184,16 +160,16 @@ pub async fn use_item(
     let used_on = service::usage_day(body.used_on, ctx.today())?;
     let notes = text::optional("notes", body.notes.as_deref(), super::model::NOTES_MAX)?;
     let mut tx = ctx.begin().await?;
-    let current = store::lock_item(tx.conn(), ctx.household_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("inventory item"))?;
-    let on_hand = Qty::from_milli(current.qty);
-    let remaining = on_hand
-        .checked_sub(qty)
-        .ok_or_else(|| ApiError::conflict(format!("cannot use {qty}: only {on_hand} on hand")))?;
-    let record = store::set_qty(tx.conn(), ctx.household_id(), &id, remaining, ctx.now()).await?;
-    let event = service::usage_event(&id, qty, used_on, notes, UsageSource::Use, ctx.now());
-    usage_store::insert_usage(tx.conn(), ctx.household_id(), &event).await?;
+    let record = service::use_item(
+        tx.conn(),
+        ctx.household_id(),
+        &id,
+        qty,
+        used_on,
+        notes,
+        ctx.now(),
+    )
+    .await?;
     tx.finish(item_reply(Reply::ok, &record)?).await
 }
 
@@ -226,13 +202,7 @@ pub async fn restock_item(
     ctx.caller.require_write()?;
     let qty = body.qty.positive_qty("qty")?;
     let mut tx = ctx.begin().await?;
-    let current = store::lock_item(tx.conn(), ctx.household_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("inventory item"))?;
-    let total = Qty::from_milli(current.qty)
-        .checked_add(qty)
-        .ok_or_else(|| ApiError::field("qty", "the resulting quantity is out of range"))?;
-    let record = store::set_qty(tx.conn(), ctx.household_id(), &id, total, ctx.now()).await?;
+    let record = service::restock(tx.conn(), ctx.household_id(), &id, qty, ctx.now()).await?;
     tx.finish(item_reply(Reply::ok, &record)?).await
 }
 
@@ -246,7 +216,7 @@ pub async fn create_location(
     ctx.caller.require_write()?;
     let name = text::required("name", &body.name, super::model::SHORT_TEXT_MAX)?;
     let mut tx = ctx.begin().await?;
-    check_location(
+    service::check_location(
         tx.conn(),
         ctx.household_id(),
         "parent_id",

@@ -3,13 +3,48 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
 
-use super::model::{NOTES_MAX, OutOf};
+use super::model::{ItemFields, NOTES_MAX, OutOf};
 use super::store::{self, ItemRecord};
 use crate::domain::day::format_instant;
+use crate::domain::money::Currency;
 use crate::domain::{Day, Qty, new_id, text};
 use crate::error::ApiError;
 use crate::forecast::model::{UsageEvent, UsageSource};
 use crate::forecast::store as usage_store;
+
+/// 404 naming `field` when `location_id` is not a location of the household.
+pub async fn check_location(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    field: &str,
+    location_id: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(id) = location_id
+        && !store::location_exists(conn, household_id, id).await?
+    {
+        return Err(ApiError::unknown_reference(field, "location"));
+    }
+    Ok(())
+}
+
+/// Adds an item to the inventory, in the caller's transaction (an unknown `location_id` is a
+/// 404 naming the field).
+pub async fn create_item(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    fields: &ItemFields,
+    currency: Currency,
+    now: DateTime<Utc>,
+) -> Result<ItemRecord, ApiError> {
+    check_location(
+        conn,
+        household_id,
+        "location_id",
+        fields.location_id.as_deref(),
+    )
+    .await?;
+    Ok(store::insert_item(conn, household_id, fields, currency, now).await?)
+}
 
 /// A usage date from a request: default today, never after today.
 pub fn usage_day(used_on: Option<Day>, today: NaiveDate) -> Result<NaiveDate, ApiError> {
@@ -83,4 +118,45 @@ pub async fn out_of(
     );
     usage_store::insert_usage(conn, household_id, &event).await?;
     Ok(record)
+}
+
+/// Uses `qty` of an item, in the caller's transaction: lowers its quantity and logs the usage
+/// (source `use`). More than on hand is a 409 and changes nothing.
+pub async fn use_item(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+    qty: Qty,
+    used_on: NaiveDate,
+    notes: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<ItemRecord, ApiError> {
+    let current = store::lock_item(conn, household_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("inventory item"))?;
+    let on_hand = Qty::from_milli(current.qty);
+    let remaining = on_hand
+        .checked_sub(qty)
+        .ok_or_else(|| ApiError::conflict(format!("cannot use {qty}: only {on_hand} on hand")))?;
+    let record = store::set_qty(conn, household_id, id, remaining, now).await?;
+    let event = usage_event(id, qty, used_on, notes, UsageSource::Use, now);
+    usage_store::insert_usage(conn, household_id, &event).await?;
+    Ok(record)
+}
+
+/// Adds `qty` to an item's stock, in the caller's transaction.
+pub async fn restock(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+    qty: Qty,
+    now: DateTime<Utc>,
+) -> Result<ItemRecord, ApiError> {
+    let current = store::lock_item(conn, household_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("inventory item"))?;
+    let total = Qty::from_milli(current.qty)
+        .checked_add(qty)
+        .ok_or_else(|| ApiError::field("qty", "the resulting quantity is out of range"))?;
+    Ok(store::set_qty(conn, household_id, id, total, now).await?)
 }

@@ -104,7 +104,17 @@ pub async fn read_upload(
     if waits_for_continue && announced.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let mut stream = body.into_data_stream();
+    read_stream(body.into_data_stream(), limit).await
+}
+
+/// Reads a stream of chunks (a request body, or one part of a multipart form) of at most
+/// `limit` bytes: refused with 413 as soon as it passes the limit (the rest is read and thrown
+/// away up to a bound, so the client sees the answer); an empty upload is a 400.
+pub async fn read_stream<S, E>(mut stream: S, limit: usize) -> Result<Vec<u8>, ApiError>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk

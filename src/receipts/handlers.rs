@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::attachment::{self, MAX_ATTACHMENT_BYTES};
 use super::model::{NewReceiptBody, Receipt, tag_filter};
 use super::service;
-use super::store::{self, NewAttachment, ReceiptFilter};
+use super::store::{self, ReceiptFilter};
 use crate::domain::Day;
 use crate::domain::day::format_day;
 use crate::error::ApiError;
@@ -143,21 +143,17 @@ pub async fn put_attachment(
     }
     let bytes = attachment::read_upload(&headers, body, MAX_ATTACHMENT_BYTES).await?;
     let content_type = attachment::content_type(declared, &bytes)?;
-    let sha256 = attachment::sha256_hex(&bytes);
     let mut tx = ctx.begin().await?;
-    let current = store::lock_receipt(tx.conn(), ctx.household_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("receipt"))?;
-    IfMatch::check(if_match, current.version)?;
-    let new = NewAttachment {
+    let receipt = service::attach(
+        tx.conn(),
+        ctx.household_id(),
+        &id,
+        if_match,
         content_type,
-        sha256: &sha256,
-        bytes: &bytes,
-    };
-    store::put_attachment(tx.conn(), ctx.household_id(), &id, &new, ctx.now()).await?;
-    let receipt = store::get_receipt(tx.conn(), ctx.household_id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("receipt"))?;
+        &bytes,
+        ctx.now(),
+    )
+    .await?;
     tx.finish(receipt_reply(Reply::ok, &receipt)?).await
 }
 

@@ -9,6 +9,7 @@ use super::store;
 use crate::domain::day::local_today;
 use crate::domain::new_id;
 use crate::error::ApiError;
+use crate::extract::IfMatch;
 use crate::household::model::Settings;
 use crate::ledger::model::{EntryKind, NewEntry, Source};
 use crate::ledger::service::{PostError, post_entry};
@@ -66,6 +67,32 @@ pub async fn post_receipt(
     };
     let outcome = post_best_effort(conn, household_id, settings, now, &entry).await?;
     store::set_ledger_outcome(conn, household_id, id, &outcome, now).await?;
+    fetch(conn, household_id, id).await
+}
+
+/// Stores (or replaces) a receipt's attachment in the caller's transaction: `bytes` were read
+/// within [`super::attachment::MAX_ATTACHMENT_BYTES`] and `content_type` recognised from them
+/// by [`super::attachment::content_type`]. Honors `If-Match` against the receipt's version.
+pub async fn attach(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+    if_match: Option<IfMatch>,
+    content_type: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Receipt, ApiError> {
+    let current = store::lock_receipt(conn, household_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("receipt"))?;
+    IfMatch::check(if_match, current.version)?;
+    let sha256 = super::attachment::sha256_hex(bytes);
+    let new = store::NewAttachment {
+        content_type,
+        sha256: &sha256,
+        bytes,
+    };
+    store::put_attachment(conn, household_id, id, &new, now).await?;
     fetch(conn, household_id, id).await
 }
 

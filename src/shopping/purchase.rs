@@ -252,27 +252,135 @@ pub async fn request_approvals(
             existing += 1;
             continue;
         }
-        let draft = ApprovalDraft {
-            title: format!("Buy {}", item.name),
-            action: BOUGHT_ACTION.to_string(),
-            target_type: TARGET_TYPE.to_string(),
-            target_id: item.id.clone(),
-            payload: serde_json::json!({
-                "name": item.name,
-                "qty": Qty::from_milli(item.qty).to_string(),
-                "est_total": total.to_string(),
-                "category": item.category,
-            }),
-            risk: None,
-            cone_band: None,
-            amount: Some(total),
-        };
-        let approval =
-            approvals::create(conn, household_id, settings, &draft, requester, now).await?;
-        store::link_approval(conn, household_id, &item.id, &approval.id, now).await?;
+        let approval = ask_for(conn, household_id, settings, &item, total, requester, now).await?;
         created.push(approval);
     }
     Ok(RequestedApprovals { created, existing })
+}
+
+/// Creates the approval for buying `item` at up to `amount` and links it from the item.
+async fn ask_for(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    settings: &Settings,
+    item: &ShoppingRecord,
+    amount: Money,
+    requester: &Requester,
+    now: DateTime<Utc>,
+) -> Result<Approval, ApiError> {
+    let est_total = item
+        .to_item()
+        .est_total
+        .map(|m| in_household(m, settings))
+        .unwrap_or(amount);
+    let draft = ApprovalDraft {
+        title: format!("Buy {}", item.name),
+        action: BOUGHT_ACTION.to_string(),
+        target_type: TARGET_TYPE.to_string(),
+        target_id: item.id.clone(),
+        payload: serde_json::json!({
+            "name": item.name,
+            "qty": Qty::from_milli(item.qty).to_string(),
+            "est_total": est_total.to_string(),
+            "category": item.category,
+        }),
+        risk: None,
+        cone_band: None,
+        amount: Some(amount),
+    };
+    let approval = approvals::create(conn, household_id, settings, &draft, requester, now).await?;
+    store::link_approval(conn, household_id, &item.id, &approval.id, now).await?;
+    Ok(approval)
+}
+
+/// What [`request_item_approval`] found or did.
+#[derive(Debug, Clone)]
+pub enum ItemApproval {
+    /// A new pending approval.
+    Created(Approval),
+    /// A pending approval covering the amount was already waiting.
+    Pending(Approval),
+    /// An approved approval already covers the amount: the item can be bought.
+    Covered,
+}
+
+/// Asks for an approval to buy one open item for `amount` (default, and at least, its
+/// estimate): the same approval [`request_approvals`] creates, for a price that may be above
+/// the estimate. Nothing is created when a pending or approved approval already covers the
+/// amount. An amount below the threshold needs no approval (409); an item without any price
+/// needs `amount` (400).
+pub async fn request_item_approval(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    settings: &Settings,
+    item_id: &str,
+    amount: Option<Money>,
+    requester: &Requester,
+    now: DateTime<Utc>,
+) -> Result<ItemApproval, ApiError> {
+    // Serialised with `request_approvals`, so the two never ask twice for one item.
+    store::lock_list(conn, household_id).await?;
+    let item = store::lock_item(conn, household_id, item_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("shopping item"))?;
+    if item.status() != Status::Open {
+        return Err(ApiError::conflict(format!(
+            "the item is already {}",
+            item.status().as_str()
+        )));
+    }
+    let at_stake = amount_at_stake(&item, amount, settings).ok_or_else(|| {
+        ApiError::field(
+            "amount",
+            "is required: the item has no estimated cost to ask about",
+        )
+    })?;
+    let threshold = settings.big_spend_threshold;
+    if at_stake.minor() < threshold.minor() {
+        return Err(ApiError::conflict(format!(
+            "buying {:?} for {at_stake} needs no approval (the threshold is {threshold})",
+            item.name
+        )));
+    }
+    if approvals::covering_approval(
+        conn,
+        household_id,
+        BOUGHT_ACTION,
+        TARGET_TYPE,
+        &item.id,
+        Some(at_stake),
+    )
+    .await?
+    .is_some()
+    {
+        return Ok(ItemApproval::Covered);
+    }
+    let pending = approval_store::for_target(
+        conn,
+        household_id,
+        BOUGHT_ACTION,
+        TARGET_TYPE,
+        &item.id,
+        ApprovalStatus::Pending,
+    )
+    .await?;
+    if let Some(waiting) = pending
+        .into_iter()
+        .find(|a| crate::approvals::model::covers(a.amount, Some(at_stake)))
+    {
+        return Ok(ItemApproval::Pending(waiting));
+    }
+    let approval = ask_for(
+        conn,
+        household_id,
+        settings,
+        &item,
+        at_stake,
+        requester,
+        now,
+    )
+    .await?;
+    Ok(ItemApproval::Created(approval))
 }
 
 /// A pending approval for the item, or an approved one covering `amount`.

@@ -25,4 +25,5 @@ mod schedule;
 mod scheduler;
 mod shopping;
 mod shopping_generators;
+mod web;
 mod webhooks;
