@@ -178,7 +178,7 @@ async fn writer(
     let Ok(mut conn) = Conn::open(&addr, TOKEN).await else {
         return;
     };
-    let mut rng = Rng(seed ^ ((index as u64 + 1) * 0x9E37_79B9_7F4A_7C15));
+    let mut rng = Rng(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut n = 0;
     while Instant::now() < deadline {
         n += 1;
@@ -265,7 +265,8 @@ pub async fn run(args: CrashArgs) {
         tokio::time::sleep(run_for).await;
         server.kill();
         for w in writers {
-            let _ = w.await;
+            // A writer that died is a broken test, not a pass with fewer writers.
+            w.await.expect("a writer task failed");
         }
         let l = ledger.lock().unwrap_or_else(|e| e.into_inner());
         eprintln!(
