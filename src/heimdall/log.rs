@@ -61,7 +61,8 @@ pub struct LogEntry {
     pub actor: String,
     pub action: String,
     pub mode: String,
-    #[schema(value_type = Object)]
+    /// The parameters as they were sent (any JSON value: a refused attempt is logged as asked).
+    #[schema(value_type = Value)]
     pub params: serde_json::Value,
     pub reason: Option<String>,
     pub outcome: Outcome,
