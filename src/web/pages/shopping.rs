@@ -58,7 +58,7 @@ struct ItemView {
     category: Option<String>,
     source: Option<String>,
     est_total: Option<String>,
-    /// The estimate as plain decimal text (the price field's placeholder).
+    /// The estimate as plain decimal text (the hint shown in an empty price field).
     est_plain: String,
     gate: &'static str,
 }
