@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::approvals::model::Approval;
 use crate::bills::model::Bill;
 use crate::budget::model::BudgetMonth;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Money;
 use crate::forecast::model::Forecast;
 use crate::heimdall::log::LogEntry;
 use crate::inventory::model::Item;
@@ -69,39 +69,4 @@ pub struct OpsBoard {
     pub cash_balance: Money,
     /// Undismissed reminders (including pending approvals).
     pub inbox_count: u64,
-}
-
-/// The estimated total of the open list from per-currency sums (minor units of each). Amounts
-/// in another currency (written before the household changed its currency) keep their value,
-/// as in `GET /core/shopping/cost`; an unknown currency code counts as the household's.
-pub fn open_total(groups: &[(String, i64)], currency: Currency) -> Money {
-    let mut sum: i128 = 0;
-    for (code, minor) in groups {
-        let written = Currency::from_code(code).unwrap_or(currency);
-        sum += i128::from(
-            Money::from_minor(*minor, written)
-                .rescale_rounded(currency)
-                .minor(),
-        );
-    }
-    Money::from_minor(
-        i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX }),
-        currency,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn open_total_sums_each_currency_in_the_households() {
-        let eur = Currency::from_code("EUR").unwrap();
-        let groups = vec![("EUR".to_string(), 1050), ("USD".to_string(), 250)];
-        assert_eq!(open_total(&groups, eur).to_string(), "13.00");
-        let jpy = Currency::from_code("JPY").unwrap();
-        // 10.50 written in euros keeps its value in yen terms: 11 (rounded half up).
-        assert_eq!(open_total(&groups[..1], jpy).to_string(), "11");
-        assert_eq!(open_total(&[], eur).to_string(), "0.00");
-    }
 }

@@ -13,6 +13,7 @@ use crate::bills::store::{self as bills, BillFilter};
 use crate::budget::model::{BudgetMonth, Month};
 use crate::budget::service as budget;
 use crate::domain::day::{format_instant, local_today};
+use crate::domain::money::{Currency, Money};
 use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::heimdall::log::{self as heimdall_log, LogEntry};
@@ -24,6 +25,7 @@ use crate::reminders::store as reminders;
 use crate::schedule::occurrence::{Occurrence, Window};
 use crate::schedule::service as schedule;
 use crate::shopping::model::{ShoppingItem, Status};
+use crate::shopping::service as shopping_service;
 use crate::shopping::store as shopping;
 
 fn first_page(limit: u32) -> Result<PageRequest, ApiError> {
@@ -35,10 +37,10 @@ struct Stock {
     low_stock_count: u64,
     shopping_open: Vec<ShoppingItem>,
     shopping_open_count: u64,
-    open_totals: Vec<(String, i64)>,
+    shopping_est_total: Money,
 }
 
-async fn stock(app: &App, household_id: &str) -> Result<Stock, ApiError> {
+async fn stock(app: &App, household_id: &str, currency: Currency) -> Result<Stock, ApiError> {
     let mut conn = app.db.read().await?;
     let (low, low_stock_count) =
         inventory::low_stock(&mut conn, household_id, LOW_STOCK_LIMIT).await?;
@@ -50,13 +52,14 @@ async fn stock(app: &App, household_id: &str) -> Result<Stock, ApiError> {
     )
     .await?;
     open.truncate(SHOPPING_LIMIT as usize);
-    let totals = shopping::open_totals(&mut conn, household_id).await?;
+    let (shopping_open_count, shopping_est_total) =
+        shopping_service::open_summary(&mut conn, household_id, currency).await?;
     Ok(Stock {
         low_stock: low.iter().map(|record| record.to_item()).collect(),
         low_stock_count,
         shopping_open: open.iter().map(|record| record.to_item()).collect(),
-        shopping_open_count: totals.iter().map(|(_, n, _)| n).sum(),
-        open_totals: totals.into_iter().map(|(c, _, t)| (c, t)).collect(),
+        shopping_open_count,
+        shopping_est_total,
     })
 }
 
@@ -139,7 +142,7 @@ pub async fn board(app: &App, caller: &Caller) -> Result<OpsBoard, ApiError> {
         budget,
         forecast_rollup,
     ) = tokio::try_join!(
-        stock(app, household_id),
+        stock(app, household_id, settings.currency),
         calendar(app, household_id, today),
         attention(app, household_id),
         money(app, household_id, settings, today),
@@ -166,7 +169,7 @@ pub async fn board(app: &App, caller: &Caller) -> Result<OpsBoard, ApiError> {
         forecast_rollup,
         shopping_open: stock.shopping_open,
         shopping_open_count: stock.shopping_open_count,
-        shopping_est_total: open_total(&stock.open_totals, settings.currency),
+        shopping_est_total: stock.shopping_est_total,
         bills_due,
         schedule_upcoming,
         approvals_pending,

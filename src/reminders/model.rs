@@ -138,26 +138,24 @@ pub fn occurrence_reminder(found: &EventOccurrence, today: NaiveDate) -> Option<
     })
 }
 
-/// The day's digest of the open shopping list, when it has anything on it. `names` are the
-/// open items' names in list order; `est_total` what they are estimated to cost.
+/// The day's digest of the open shopping list, when it has anything on it. `first_names` are
+/// the names of the first open items in list order (at most [`DIGEST_NAMES`] are said);
+/// `count` how many are open; `est_total` what they are estimated to cost.
 pub fn shopping_digest(
     household_id: &str,
-    names: &[String],
+    first_names: &[String],
+    count: u64,
     est_total: &str,
     today: NaiveDate,
 ) -> Option<Draft> {
-    if names.is_empty() {
+    if count == 0 {
         return None;
     }
-    let count = names.len();
-    let mut listed = names
-        .iter()
-        .take(DIGEST_NAMES)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if count > DIGEST_NAMES {
-        listed.push_str(&format!(" and {} more", count - DIGEST_NAMES));
+    let named = first_names.len().min(DIGEST_NAMES);
+    let mut listed = first_names[..named].join(", ");
+    let rest = count.saturating_sub(named as u64);
+    if rest > 0 {
+        listed.push_str(&format!(" and {rest} more"));
     }
     let noun = if count == 1 { "item" } else { "items" };
     Some(Draft {
@@ -220,7 +218,7 @@ mod tests {
     #[test]
     fn digest_names_the_first_items_and_counts_the_rest() {
         let names: Vec<String> = (1..=10).map(|n| format!("thing {n}")).collect();
-        let d = shopping_digest("hh", &names, "12.50", day("2026-11-25")).unwrap();
+        let d = shopping_digest("hh", &names, 10, "12.50", day("2026-11-25")).unwrap();
         assert_eq!(d.title, "Shopping list: 10 open items");
         assert!(d.message.starts_with("thing 1, thing 2,"), "{}", d.message);
         assert!(d.message.contains("thing 8 and 2 more."), "{}", d.message);
@@ -230,8 +228,8 @@ mod tests {
             d.message
         );
         assert_eq!(d.subject_id, "hh");
-        assert!(shopping_digest("hh", &[], "0.00", day("2026-11-25")).is_none());
-        let one = shopping_digest("hh", &["Milk".into()], "1.00", day("2026-11-25")).unwrap();
+        assert!(shopping_digest("hh", &[], 0, "0.00", day("2026-11-25")).is_none());
+        let one = shopping_digest("hh", &["Milk".into()], 1, "1.00", day("2026-11-25")).unwrap();
         assert_eq!(one.title, "Shopping list: 1 open item");
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::model::{
-    self, Draft, Pushed, Reminder, ReminderKind, bill_reminder, occurrence_reminder,
+    self, DIGEST_NAMES, Draft, Pushed, Reminder, ReminderKind, bill_reminder, occurrence_reminder,
     shopping_digest,
 };
 use super::store;
@@ -16,10 +16,12 @@ use crate::db::DbError;
 use crate::domain::day::local_today;
 use crate::error::ApiError;
 use crate::household::model::Settings;
+use crate::pagination::PageRequest;
 use crate::schedule::model::REMIND_MAX;
 use crate::schedule::occurrence::Window;
 use crate::schedule::service as schedule;
-use crate::shopping::cost::{OpenCost, cost_of};
+use crate::shopping::model::Status;
+use crate::shopping::service as shopping_service;
 use crate::shopping::store as shopping_store;
 use crate::webhooks;
 
@@ -119,21 +121,17 @@ async fn push_shopping(
     now: DateTime<Utc>,
 ) -> Result<Pushed, ApiError> {
     let today = local_today(now, settings.timezone);
-    let open: Vec<_> = shopping_store::open_items(conn, household_id)
-        .await?
-        .iter()
-        .map(|record| record.to_item())
-        .collect();
-    let names: Vec<String> = open.iter().map(|item| item.name.clone()).collect();
-    let costs: Vec<OpenCost> = open
-        .iter()
-        .map(|item| OpenCost {
-            est_total: item.est_total,
-            approved: false,
-        })
-        .collect();
-    let total = cost_of(&costs, settings.currency, settings.big_spend_threshold).est_total;
-    let drafts = shopping_digest(household_id, &names, &total, today)
+    let (count, total) =
+        shopping_service::open_summary(conn, household_id, settings.currency).await?;
+    let first = PageRequest::new(Some(DIGEST_NAMES as u32), None)?;
+    let names: Vec<String> =
+        shopping_store::list_items(conn, household_id, Some(Status::Open), &first)
+            .await?
+            .into_iter()
+            .take(DIGEST_NAMES)
+            .map(|record| record.name)
+            .collect();
+    let drafts = shopping_digest(household_id, &names, count, &total.to_string(), today)
         .into_iter()
         .collect();
     push(conn, household_id, drafts, now).await

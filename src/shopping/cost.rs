@@ -50,6 +50,25 @@ pub fn cost_of(items: &[OpenCost], currency: Currency, threshold: Money) -> Cost
     }
 }
 
+/// The estimated total of the open list from per-currency sums (minor units of each). Amounts
+/// in another currency (written before the household changed its currency) keep their value,
+/// as in `GET /core/shopping/cost`; an unknown currency code counts as the household's.
+pub fn open_total(groups: &[(String, i64)], currency: Currency) -> Money {
+    let mut sum: i128 = 0;
+    for (code, minor) in groups {
+        let written = Currency::from_code(code).unwrap_or(currency);
+        sum += i128::from(
+            Money::from_minor(*minor, written)
+                .rescale_rounded(currency)
+                .minor(),
+        );
+    }
+    Money::from_minor(
+        i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX }),
+        currency,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +111,16 @@ mod tests {
             Money::parse("200", jpy).unwrap(),
         );
         assert_eq!(cost.est_total, "5");
+    }
+
+    #[test]
+    fn open_total_sums_each_currency_in_the_households() {
+        let eur = Currency::from_code("EUR").unwrap();
+        let groups = vec![("EUR".to_string(), 1050), ("USD".to_string(), 250)];
+        assert_eq!(open_total(&groups, eur).to_string(), "13.00");
+        let jpy = Currency::from_code("JPY").unwrap();
+        // 10.50 written in euros keeps its value in yen terms: 11 (rounded half up).
+        assert_eq!(open_total(&groups[..1], jpy).to_string(), "11");
+        assert_eq!(open_total(&[], eur).to_string(), "0.00");
     }
 }

@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::cost::{Cost, OpenCost, cost_of};
+use super::cost::{Cost, OpenCost, cost_of, open_total};
 use super::model::{Generated, ItemFields, NewShopping, ShoppingPatch, Source, Status, one};
 use super::preset_store;
 use super::store::{self, OnDuplicate, ShoppingRecord};
 use crate::db::DbError;
 use crate::domain::day::local_today;
-use crate::domain::money::Currency;
+use crate::domain::money::{Currency, Money};
 use crate::error::ApiError;
 use crate::extract::IfMatch;
 use crate::household::model::Settings;
@@ -378,4 +378,17 @@ pub async fn cost(
         });
     }
     Ok(cost_of(&items, settings.currency, threshold))
+}
+
+/// How many items are open and what they are estimated to cost, summed in the database (for
+/// the ops board and the daily digest, which need no per-item approval state).
+pub async fn open_summary(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    currency: Currency,
+) -> Result<(u64, Money), ApiError> {
+    let totals = store::open_totals(conn, household_id).await?;
+    let count = totals.iter().map(|(_, n, _)| n).sum();
+    let groups: Vec<(String, i64)> = totals.into_iter().map(|(c, _, t)| (c, t)).collect();
+    Ok((count, open_total(&groups, currency)))
 }
