@@ -495,7 +495,9 @@ mod tests {
         #[test]
         fn well_formed_urls_are_accepted_and_kept(
             https in any::<bool>(),
-            host in "[a-z][a-z0-9-]{0,20}(\\.[a-z][a-z0-9]{0,10}){0,3}",
+            // Labels with at most one hyphen in a row: "xn--…" would be punycode, which the
+            // URL parser rightly checks as an international name.
+            host in "[a-z][a-z0-9]{0,9}(-[a-z0-9]{1,9})?(\\.[a-z][a-z0-9]{0,10}){0,3}",
             port in proptest::option::of(1u16..),
             path in "(/[a-zA-Z0-9][a-zA-Z0-9._~-]{0,11}){0,4}",
             query in proptest::option::of("[a-z]{1,8}=[a-z0-9]{0,8}"),
