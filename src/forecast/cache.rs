@@ -7,6 +7,11 @@
 //! database one question ("what is the latest sequence number?") and fetches only what changed
 //! since. Sequence order is commit order, so the state is exactly the database's as of that
 //! number, also with several servers writing to one database.
+//!
+//! Summing each item's window on every request would still cost more the more history an item
+//! has in the window. So for each recently asked window the state also keeps every item's days
+//! left (a ranking), updated for just the items a catch-up touched; a rollup then scans one
+//! contiguous array whose length is the number of items, whatever the number of events.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,10 @@ const MAX_HOUSEHOLDS: usize = 64;
 const HORIZON_DAYS: i32 = 400;
 /// The longest window a rollup may ask for.
 const MAX_WINDOW: i32 = 365;
+/// Rankings kept per household (16 bytes per item each); the oldest is dropped beyond this.
+const MAX_RANKINGS: usize = 4;
+/// A ranking key for an item with no usage in the window: never ranked.
+const UNUSED: i128 = i128::MAX;
 
 /// One day's usage of one item (16 bytes: millions of these may be held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +46,7 @@ struct DayTotal {
 
 #[derive(Debug, Default)]
 struct ItemState {
+    id: String,
     name: String,
     name_key: String,
     qty: i64,
@@ -70,6 +80,26 @@ impl ItemState {
         }
         usage
     }
+
+    /// Days left ×100 over `(end − window_days, end]`, or [`UNUSED`].
+    fn ranking_key(&self, end: i32, window_days: u32) -> i128 {
+        let start = end - i32::try_from(window_days).unwrap_or(MAX_WINDOW);
+        let usage = self.window(start, end);
+        if usage.qty_used_milli <= 0 {
+            return UNUSED;
+        }
+        estimate(self.qty, usage.qty_used_milli, window_days)
+            .days_left_e2
+            .unwrap_or(UNUSED)
+    }
+}
+
+/// Every item's days left for one window ending on one day, indexed like the item slots.
+#[derive(Debug)]
+struct Ranking {
+    end: i32,
+    window_days: u32,
+    keys: Vec<i128>,
 }
 
 #[derive(Debug, Default)]
@@ -79,7 +109,86 @@ struct HouseholdState {
     seq: i64,
     /// Days at or before this are not held.
     horizon: i32,
-    items: HashMap<String, ItemState>,
+    /// Items by slot; a deleted item leaves its slot empty for the next new item.
+    slots: Vec<Option<ItemState>>,
+    slot_of: HashMap<String, usize>,
+    free: Vec<usize>,
+    /// Kept current with the slots; oldest first.
+    rankings: Vec<Ranking>,
+}
+
+impl HouseholdState {
+    /// The slot of item `id`, creating an empty item when it is new.
+    fn slot_for(&mut self, id: String) -> usize {
+        if let Some(&slot) = self.slot_of.get(&id) {
+            return slot;
+        }
+        let item = ItemState {
+            id: id.clone(),
+            ..ItemState::default()
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(item);
+                slot
+            }
+            None => {
+                self.slots.push(Some(item));
+                self.slots.len() - 1
+            }
+        };
+        self.slot_of.insert(id, slot);
+        slot
+    }
+
+    fn remove(&mut self, id: &str) -> Option<usize> {
+        let slot = self.slot_of.remove(id)?;
+        self.slots[slot] = None;
+        self.free.push(slot);
+        Some(slot)
+    }
+
+    fn ranking(&self, end: i32, window_days: u32) -> Option<&Ranking> {
+        self.rankings
+            .iter()
+            .find(|r| r.end == end && r.window_days == window_days)
+    }
+
+    /// Computes the ranking for a window (all items), keeping at most [`MAX_RANKINGS`].
+    fn add_ranking(&mut self, end: i32, window_days: u32) {
+        if self.ranking(end, window_days).is_some() {
+            return;
+        }
+        if self.rankings.len() >= MAX_RANKINGS {
+            self.rankings.remove(0);
+        }
+        let keys = self
+            .slots
+            .iter()
+            .map(|slot| {
+                slot.as_ref()
+                    .map_or(UNUSED, |item| item.ranking_key(end, window_days))
+            })
+            .collect();
+        self.rankings.push(Ranking {
+            end,
+            window_days,
+            keys,
+        });
+    }
+
+    /// Brings every ranking up to date for the slots in `touched`.
+    fn update_rankings(&mut self, touched: &[usize]) {
+        let slots = &self.slots;
+        for ranking in &mut self.rankings {
+            ranking.keys.resize(slots.len(), UNUSED);
+            for &slot in touched {
+                ranking.keys[slot] = slots[slot].as_ref().map_or(UNUSED, |item| {
+                    item.ranking_key(ranking.end, ranking.window_days)
+                });
+            }
+        }
+    }
 }
 
 fn day_number(day: NaiveDate) -> i32 {
@@ -137,13 +246,21 @@ impl ForecastCache {
         let today_n = day_number(today);
         {
             let state = slot.read().await;
-            if state.loaded && state.seq == latest && state.horizon < today_n - MAX_WINDOW {
-                return Ok(rank(&state, today, window_days, limit));
+            if state.loaded
+                && state.seq == latest
+                && state.horizon < today_n - MAX_WINDOW
+                && let Some(ranking) = state.ranking(today_n, window_days)
+            {
+                return Ok(rank(&state, ranking, today, limit));
             }
         }
         let mut state = slot.write().await;
         refresh(&mut state, &mut conn, household_id, latest, today).await?;
-        Ok(rank(&state, today, window_days, limit))
+        state.add_ranking(today_n, window_days);
+        let ranking = state
+            .ranking(today_n, window_days)
+            .expect("the ranking was just added");
+        Ok(rank(&state, ranking, today, limit))
     }
 }
 
@@ -156,6 +273,8 @@ async fn refresh(
     today: NaiveDate,
 ) -> Result<(), DbError> {
     let today_n = day_number(today);
+    // Rankings for another day are of no further use.
+    state.rankings.retain(|r| r.end == today_n);
     let full = !state.loaded || state.horizon >= today_n - MAX_WINDOW;
     if !full && state.seq == latest {
         return Ok(());
@@ -167,63 +286,85 @@ async fn refresh(
             ..HouseholdState::default()
         };
     } else if state.horizon < today_n - HORIZON_DAYS - 60 {
-        // Forget days no window can reach any more.
+        // Forget days no window can reach any more (no ranking changes: they are all older).
         let keep_after = today_n - MAX_WINDOW - 1;
-        for item in state.items.values_mut() {
+        for item in state.slots.iter_mut().flatten() {
             item.days.retain(|d| d.day > keep_after);
         }
         state.horizon = keep_after;
     }
+    let mut touched = Vec::new();
     // Items first, then their daily totals, then deletions: a row newer than `latest` may be
     // read now and again next time; both are overwrites, so that is harmless.
     for row in store::items_changed_since(conn, household_id, since).await? {
-        let item = state.items.entry(row.id).or_default();
+        let slot = state.slot_for(row.id);
+        let item = state.slots[slot].as_mut().expect("slot_for fills the slot");
         item.name = row.name;
         item.name_key = row.name_key;
         item.qty = row.qty;
+        touched.push(slot);
     }
     let from = NaiveDate::from_num_days_from_ce_opt(state.horizon).unwrap_or(NaiveDate::MIN);
-    let items = &mut state.items;
+    let (slots, slot_of) = (&mut state.slots, &state.slot_of);
     store::each_daily_changed_since(conn, household_id, since, from, |row| {
-        if let Some(item) = items.get_mut(&row.inv_id) {
+        if let Some(&slot) = slot_of.get(&row.inv_id)
+            && let Some(item) = slots[slot].as_mut()
+        {
             item.set_day(DayTotal {
                 day: day_number(row.day),
                 qty: row.qty_used,
                 events: u32::try_from(row.events).unwrap_or(u32::MAX),
             });
+            if !full {
+                touched.push(slot);
+            }
         }
     })
     .await?;
     if full {
-        for item in state.items.values_mut() {
+        for item in state.slots.iter_mut().flatten() {
             item.days.shrink_to_fit();
         }
-        state.items.shrink_to_fit();
+        state.slots.shrink_to_fit();
+        state.slot_of.shrink_to_fit();
     }
     for id in store::tombstones_since(conn, household_id, since).await? {
-        state.items.remove(&id);
+        if let Some(slot) = state.remove(&id) {
+            touched.push(slot);
+        }
     }
+    touched.sort_unstable();
+    touched.dedup();
+    state.update_rankings(&touched);
     state.seq = latest;
     state.loaded = true;
     Ok(())
 }
 
-/// Ranks items by days left; keeps the best `limit` with a bounded heap.
-fn rank(state: &HouseholdState, today: NaiveDate, window_days: u32, limit: usize) -> Vec<Forecast> {
-    let end = day_number(today);
+/// The best `limit` items of a ranking, with a bounded heap.
+fn rank(
+    state: &HouseholdState,
+    ranking: &Ranking,
+    today: NaiveDate,
+    limit: usize,
+) -> Vec<Forecast> {
+    let end = ranking.end;
+    let window_days = ranking.window_days;
     let start = end - i32::try_from(window_days).unwrap_or(MAX_WINDOW);
     // Max-heap on (days left ×100, name key, id): the worst kept candidate is on top.
-    let mut heap: BinaryHeap<(i128, &str, &str)> = BinaryHeap::new();
-    for (id, item) in &state.items {
-        let usage = item.window(start, end);
-        if usage.qty_used_milli <= 0 {
+    let mut heap: BinaryHeap<(i128, &str, &str)> = BinaryHeap::with_capacity(limit + 1);
+    for (slot, &key) in ranking.keys.iter().enumerate() {
+        if key == UNUSED {
             continue;
         }
-        let Some(days_left) = estimate(item.qty, usage.qty_used_milli, window_days).days_left_e2
-        else {
+        // Only a key no worse than the worst kept one needs the item itself (for its name).
+        if heap.len() >= limit && heap.peek().is_some_and(|worst| key > worst.0) {
+            continue;
+        }
+        let Some(item) = state.slots[slot].as_ref() else {
             continue;
         };
-        let candidate = (days_left, item.name_key.as_str(), id.as_str());
+        let candidate = (key, item.name_key.as_str(), item.id.as_str());
         if heap.len() < limit {
             heap.push(candidate);
         } else if heap.peek().is_some_and(|worst| candidate < *worst) {
@@ -234,7 +375,7 @@ fn rank(state: &HouseholdState, today: NaiveDate, window_days: u32, limit: usize
     heap.into_sorted_vec()
         .into_iter()
         .filter_map(|(_, _, id)| {
-            let item = state.items.get(id)?;
+            let item = state.slots[*state.slot_of.get(id)?].as_ref()?;
             Some(Forecast::build(
                 id,
                 &item.name,
@@ -250,18 +391,18 @@ fn rank(state: &HouseholdState, today: NaiveDate, window_days: u32, limit: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn d(s: &str) -> NaiveDate {
         crate::domain::day::parse_day(s).unwrap()
     }
 
-    fn item(name: &str, qty: i64, days: &[(&str, i64)]) -> ItemState {
-        let mut item = ItemState {
-            name: name.into(),
-            name_key: name.to_lowercase(),
-            qty,
-            days: Vec::new(),
-        };
+    fn put(state: &mut HouseholdState, id: &str, name: &str, qty: i64, days: &[(&str, i64)]) {
+        let slot = state.slot_for(id.into());
+        let item = state.slots[slot].as_mut().unwrap();
+        item.name = name.into();
+        item.name_key = name.to_lowercase();
+        item.qty = qty;
         for (day, used) in days {
             item.set_day(DayTotal {
                 day: day_number(d(day)),
@@ -269,48 +410,157 @@ mod tests {
                 events: 1,
             });
         }
-        item
+    }
+
+    fn names(ranked: &[Forecast]) -> Vec<&str> {
+        ranked.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    fn top(
+        state: &mut HouseholdState,
+        today: &str,
+        window_days: u32,
+        limit: usize,
+    ) -> Vec<Forecast> {
+        let end = day_number(d(today));
+        state.add_ranking(end, window_days);
+        rank(
+            state,
+            state.ranking(end, window_days).unwrap(),
+            d(today),
+            limit,
+        )
     }
 
     #[test]
     fn window_sums_exclude_the_start_day() {
-        let it = item(
+        let mut state = HouseholdState::default();
+        put(
+            &mut state,
+            "1",
             "a",
             0,
             &[("2026-10-26", 5), ("2026-10-27", 7), ("2026-11-25", 11)],
         );
         let end = day_number(d("2026-11-25"));
-        let usage = it.window(end - 30, end);
+        let usage = state.slots[0].as_ref().unwrap().window(end - 30, end);
         assert_eq!(usage.qty_used_milli, 18);
         assert_eq!(usage.events, 2);
     }
 
     #[test]
     fn ranks_by_days_left_then_name_and_skips_unused() {
-        let mut state = HouseholdState {
-            loaded: true,
-            ..HouseholdState::default()
-        };
+        let mut state = HouseholdState::default();
         // 30-day window; days left = qty·30/used.
-        state
-            .items
-            .insert("1".into(), item("Zucchini", 1000, &[("2026-11-20", 3000)])); // 10
-        state
-            .items
-            .insert("2".into(), item("apple", 1000, &[("2026-11-20", 3000)])); // 10
-        state
-            .items
-            .insert("3".into(), item("Bread", 100, &[("2026-11-24", 3000)])); // 1
-        state.items.insert("4".into(), item("Salt", 5000, &[])); // no usage
-        state
-            .items
-            .insert("5".into(), item("Old", 1000, &[("2026-01-01", 3000)])); // outside
-        let ranked = rank(&state, d("2026-11-25"), 30, 10);
-        let names: Vec<_> = ranked.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["Bread", "apple", "Zucchini"]);
+        put(&mut state, "1", "Zucchini", 1000, &[("2026-11-20", 3000)]); // 10
+        put(&mut state, "2", "apple", 1000, &[("2026-11-20", 3000)]); // 10
+        put(&mut state, "3", "Bread", 100, &[("2026-11-24", 3000)]); // 1
+        put(&mut state, "4", "Salt", 5000, &[]); // no usage
+        put(&mut state, "5", "Old", 1000, &[("2026-01-01", 3000)]); // outside
+        let ranked = top(&mut state, "2026-11-25", 30, 10);
+        assert_eq!(names(&ranked), ["Bread", "apple", "Zucchini"]);
         assert_eq!(ranked[0].days_left.as_deref(), Some("1.00"));
-        let top = rank(&state, d("2026-11-25"), 30, 2);
-        assert_eq!(top.len(), 2);
-        assert_eq!(top[1].name, "apple");
+        let two = top(&mut state, "2026-11-25", 30, 2);
+        assert_eq!(names(&two), ["Bread", "apple"]);
+    }
+
+    #[test]
+    fn rankings_follow_changes_and_deleted_slots_are_reused() {
+        let mut state = HouseholdState::default();
+        put(&mut state, "1", "Milk", 1000, &[("2026-11-20", 3000)]); // 10
+        put(&mut state, "2", "Eggs", 1000, &[("2026-11-20", 1000)]); // 30
+        assert_eq!(
+            names(&top(&mut state, "2026-11-25", 30, 5)),
+            ["Milk", "Eggs"]
+        );
+        // More eggs used: they now run out first.
+        put(&mut state, "2", "Eggs", 1000, &[("2026-11-21", 30_000)]);
+        let slot = state.remove("1").unwrap();
+        put(&mut state, "3", "Rice", 1000, &[("2026-11-22", 1500)]); // 20, reuses slot 0
+        assert_eq!(state.slot_of["3"], slot);
+        state.update_rankings(&[0, 1]);
+        let ranked = top(&mut state, "2026-11-25", 30, 5);
+        assert_eq!(names(&ranked), ["Eggs", "Rice"]);
+        assert_eq!(ranked[0].days_left.as_deref(), Some("0.97"));
+    }
+
+    #[test]
+    fn only_recent_rankings_are_kept() {
+        let mut state = HouseholdState::default();
+        put(&mut state, "1", "Milk", 1000, &[("2026-11-20", 3000)]);
+        let end = day_number(d("2026-11-25"));
+        for w in 1..=(MAX_RANKINGS as u32 + 2) {
+            state.add_ranking(end, w);
+        }
+        assert_eq!(state.rankings.len(), MAX_RANKINGS);
+        assert!(state.ranking(end, 1).is_none());
+        assert!(state.ranking(end, MAX_RANKINGS as u32 + 2).is_some());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Change {
+        Use { item: u8, day: u8, qty: i64 },
+        Stock { item: u8, qty: i64 },
+        Delete { item: u8 },
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            (0u8..12, 0u8..60, 1i64..5000).prop_map(|(item, day, qty)| Change::Use {
+                item,
+                day,
+                qty
+            }),
+            (0u8..12, 0i64..100_000).prop_map(|(item, qty)| Change::Stock { item, qty }),
+            (0u8..12).prop_map(|item| Change::Delete { item }),
+        ]
+    }
+
+    proptest! {
+        /// A ranking kept current change by change ranks exactly like one computed afresh.
+        #[test]
+        fn kept_rankings_match_fresh_ones(
+            batches in prop::collection::vec(prop::collection::vec(change(), 1..8), 1..8),
+            window_days in 1u32..45,
+            limit in 1usize..8,
+        ) {
+            let today = d("2026-11-25");
+            let end = day_number(today);
+            let mut kept = HouseholdState::default();
+            kept.add_ranking(end, window_days);
+            for batch in &batches {
+                let mut touched = Vec::new();
+                for c in batch {
+                    match *c {
+                        Change::Use { item, day, qty } => {
+                            let slot = kept.slot_for(format!("i{item}"));
+                            let it = kept.slots[slot].as_mut().unwrap();
+                            it.name = format!("Item {}", item % 5);
+                            it.name_key = it.name.to_lowercase();
+                            let day = end - i32::from(day);
+                            let prev = it.days.iter().find(|t| t.day == day).map_or(0, |t| t.qty);
+                            it.set_day(DayTotal { day, qty: prev + qty, events: 1 });
+                            touched.push(slot);
+                        }
+                        Change::Stock { item, qty } => {
+                            let slot = kept.slot_for(format!("i{item}"));
+                            kept.slots[slot].as_mut().unwrap().qty = qty;
+                            touched.push(slot);
+                        }
+                        Change::Delete { item } => {
+                            if let Some(slot) = kept.remove(&format!("i{item}")) {
+                                touched.push(slot);
+                            }
+                        }
+                    }
+                }
+                kept.update_rankings(&touched);
+            }
+            let from_kept = rank(&kept, kept.ranking(end, window_days).unwrap(), today, limit);
+            kept.rankings.clear();
+            kept.add_ranking(end, window_days);
+            let fresh = rank(&kept, kept.ranking(end, window_days).unwrap(), today, limit);
+            prop_assert_eq!(from_kept, fresh);
+        }
     }
 }
