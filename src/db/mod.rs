@@ -30,12 +30,52 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// SQLite: the one connection all write transactions use. SQLite drops a connection's page
+    /// cache whenever another connection has written, so a writer that moved between pooled
+    /// connections would re-read its pages from the file on nearly every transaction.
+    writer: Option<AnyPool>,
     backend: Backend,
     /// SQLite allows one writer at a time. Queuing writers here (FIFO, in-process) is far
     /// faster and fairer than letting them spin in SQLite's busy handler; the busy timeout
     /// still covers other processes (e.g. `valhalla token create` next to a running server).
     write_lock: Option<Arc<Mutex<()>>>,
     health: Arc<Health>,
+}
+
+/// Page cache per SQLite connection, in KiB: the writer's holds the pages writes keep touching
+/// (index leaves of busy tables); readers keep SQLite's default, since any write empties their
+/// caches anyway.
+const SQLITE_WRITER_CACHE_KIB: u32 = 32 * 1024;
+const SQLITE_READER_CACHE_KIB: u32 = 2 * 1024;
+
+/// An SQLite pool whose connections are set up for durability and concurrency: WAL,
+/// `synchronous = FULL` (a commit is on disk when acknowledged), foreign keys, a busy timeout
+/// for other processes, and temporary tables and statement journals in memory (no file is
+/// created and removed per multi-row statement).
+async fn sqlite_pool(url: &str, connections: u32, cache_kib: u32) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .min_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A local file cannot drop the connection: no round trip to test it on every acquire.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                for pragma in [
+                    "PRAGMA journal_mode = WAL".to_string(),
+                    "PRAGMA synchronous = FULL".to_string(),
+                    "PRAGMA foreign_keys = ON".to_string(),
+                    "PRAGMA busy_timeout = 10000".to_string(),
+                    "PRAGMA temp_store = MEMORY".to_string(),
+                    format!("PRAGMA cache_size = -{cache_kib}"),
+                ] {
+                    conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
 }
 
 /// How long a request may wait for a connection (a busy pool, or a database that does not
@@ -128,39 +168,25 @@ impl Db {
                 format!("unsupported database URL (expected sqlite: or postgres://): {url}").into(),
             ));
         };
-        let pool = match backend {
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .min_connections(1)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA synchronous = FULL",
-                                "PRAGMA foreign_keys = ON",
-                                "PRAGMA busy_timeout = 10000",
-                            ] {
-                                conn.execute(pragma).await?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
+                let readers = sqlite_pool(url, 8, SQLITE_READER_CACHE_KIB).await?;
+                let writer = sqlite_pool(url, 1, SQLITE_WRITER_CACHE_KIB).await?;
+                (readers, Some(writer))
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
-                    .await?
+                    .await?;
+                (pool, None)
             }
         };
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Db {
             pool,
+            writer,
             backend,
             write_lock,
             health: Arc::new(Health::default()),
@@ -196,7 +222,8 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let conn = self.health.guard(self.pool.acquire()).await?;
+        let pool = self.writer.as_ref().unwrap_or(&self.pool);
+        let conn = self.health.guard(pool.acquire()).await?;
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
@@ -212,6 +239,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -128,21 +128,38 @@ async fn write_batch(db: &Db, writes: &[UsageWrite]) -> Result<Vec<UsageOutcome>
     let mut tx = db.begin().await?;
     for (household_id, indexes) in by_household {
         let conn = tx.conn();
-        let known = existing_items(conn, household_id, writes, &indexes).await?;
-        let mut accepted = Vec::new();
-        for &i in &indexes {
-            if known.contains(writes[i].event.inv_id.as_str()) {
+        // Keys may be recorded only for writes that will be stored, so with keys the items are
+        // checked first; without, the insert itself drops events of unknown items.
+        let candidates = if indexes.iter().any(|&i| writes[i].key.is_some()) {
+            let known = existing_items(conn, household_id, writes, &indexes).await?;
+            let mut candidates = Vec::new();
+            for &i in &indexes {
+                if known.contains(writes[i].event.inv_id.as_str()) {
+                    candidates.push(i);
+                } else {
+                    outcomes[i] = Some(UsageOutcome::UnknownItem);
+                }
+            }
+            claim_keys(conn, household_id, writes, candidates, &mut outcomes).await?
+        } else {
+            indexes
+        };
+        if candidates.is_empty() {
+            continue;
+        }
+        let seq = store::next_seq(conn, household_id).await?;
+        let stored = insert_events(conn, household_id, writes, &candidates).await?;
+        let mut accepted = Vec::with_capacity(stored.len());
+        for i in candidates {
+            if stored.contains(writes[i].event.id.as_str()) {
                 accepted.push(i);
             } else {
                 outcomes[i] = Some(UsageOutcome::UnknownItem);
             }
         }
-        let accepted = claim_keys(conn, household_id, writes, accepted, &mut outcomes).await?;
         if accepted.is_empty() {
             continue;
         }
-        let seq = store::next_seq(conn, household_id).await?;
-        insert_events(conn, household_id, writes, &accepted).await?;
         add_daily_totals(conn, household_id, writes, &accepted, seq).await?;
         for i in accepted {
             outcomes[i] = Some(UsageOutcome::Created(writes[i].reply.clone()));
@@ -153,6 +170,13 @@ async fn write_batch(db: &Db, writes: &[UsageWrite]) -> Result<Vec<UsageOutcome>
         .into_iter()
         .map(|o| o.unwrap_or(UsageOutcome::UnknownItem))
         .collect())
+}
+
+/// Rows in a multi-row statement for `n` rows: rounded up to a power of two, the rest bound to
+/// NULL and dropped by the statement itself. A handful of statement shapes stay prepared on the
+/// connection, instead of a new statement to compile for every batch size.
+fn statement_rows(n: usize) -> usize {
+    n.max(1).next_power_of_two()
 }
 
 /// Placeholders `($a, $b, …), (…)` for `rows` rows of `width` binds, starting after `offset`.
@@ -278,32 +302,50 @@ async fn claim_keys(
     Ok(proceed)
 }
 
+/// Inserts the events whose item exists; returns the ids of those stored.
 async fn insert_events(
     conn: &mut AnyConnection,
     household_id: &str,
     writes: &[UsageWrite],
-    accepted: &[usize],
-) -> Result<(), DbError> {
+    candidates: &[usize],
+) -> Result<HashSet<String>, DbError> {
+    let rows = statement_rows(candidates.len());
     let sql = format!(
         "INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at)
-         VALUES {}",
-        placeholders(accepted.len(), 8, 0)
+         SELECT i.household_id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7
+         FROM (VALUES {}) AS v
+         JOIN inventory_items i ON i.household_id = $1 AND i.id = v.column2
+         RETURNING id",
+        placeholders(rows, 7, 1)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for &i in accepted {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(household_id);
+    for &i in candidates {
         let e = &writes[i].event;
         query = query
-            .bind(household_id)
-            .bind(&e.id)
-            .bind(&e.inv_id)
-            .bind(e.qty_used.milli())
-            .bind(format_day(e.used_on))
+            .bind(Some(e.id.as_str()))
+            .bind(Some(e.inv_id.as_str()))
+            .bind(Some(e.qty_used.milli()))
+            .bind(Some(format_day(e.used_on)))
             .bind(e.notes.clone())
-            .bind(e.source.as_str())
-            .bind(&e.created_at);
+            .bind(Some(e.source.as_str()))
+            .bind(Some(e.created_at.as_str()));
     }
-    query.execute(conn).await?;
-    Ok(())
+    for _ in candidates.len()..rows {
+        query = query
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(None::<i64>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<&str>)
+            .bind(None::<&str>);
+    }
+    Ok(query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?)
 }
 
 async fn add_daily_totals(
@@ -323,24 +365,34 @@ async fn add_daily_totals(
         entry.0 += e.qty_used.milli();
         entry.1 += 1;
     }
+    let rows = statement_rows(totals.len());
     let sql = format!(
         "INSERT INTO usage_daily (household_id, inv_id, day, qty_used, events, seq)
-         VALUES {}
+         SELECT $1, v.column1, v.column2, v.column3, v.column4, $2 FROM (VALUES {}) AS v
+         WHERE v.column1 IS NOT NULL
          ON CONFLICT (household_id, inv_id, day) DO UPDATE SET
            qty_used = usage_daily.qty_used + excluded.qty_used,
            events = usage_daily.events + excluded.events,
            seq = excluded.seq",
-        placeholders(totals.len(), 6, 0)
+        placeholders(rows, 4, 2)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(seq);
+    let filled = totals.len();
     for ((inv_id, day), (qty, events)) in totals {
         query = query
-            .bind(household_id)
-            .bind(inv_id)
-            .bind(day)
-            .bind(qty)
-            .bind(events)
-            .bind(seq);
+            .bind(Some(inv_id))
+            .bind(Some(day))
+            .bind(Some(qty))
+            .bind(Some(events));
+    }
+    for _ in filled..rows {
+        query = query
+            .bind(None::<&str>)
+            .bind(None::<String>)
+            .bind(None::<i64>)
+            .bind(None::<i64>);
     }
     query.execute(conn).await?;
     Ok(())
@@ -383,5 +435,11 @@ mod tests {
     fn placeholders_number_rows() {
         assert_eq!(placeholders(2, 2, 1), "($2, $3), ($4, $5)");
         assert_eq!(placeholders(1, 3, 0), "($1, $2, $3)");
+    }
+
+    #[test]
+    fn statement_shapes_are_powers_of_two() {
+        let shapes: Vec<usize> = [0, 1, 2, 3, 5, 8, 9, 300, 512].map(statement_rows).to_vec();
+        assert_eq!(shapes, [1, 1, 2, 4, 8, 8, 16, 512, 512]);
     }
 }
