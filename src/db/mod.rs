@@ -42,10 +42,10 @@ pub struct Db {
     health: Arc<Health>,
 }
 
-/// Page cache per SQLite connection, in KiB: the writer's holds the pages writes keep touching
-/// (index leaves of busy tables); readers keep SQLite's default, since any write empties their
-/// caches anyway.
-const SQLITE_WRITER_CACHE_KIB: u32 = 32 * 1024;
+/// Page cache per SQLite connection, in KiB: the writer's holds the pages every write touches
+/// (interior b-tree pages, the appending right edges of indexes); readers keep SQLite's default,
+/// since any write empties their caches anyway.
+const SQLITE_WRITER_CACHE_KIB: u32 = 8 * 1024;
 const SQLITE_READER_CACHE_KIB: u32 = 2 * 1024;
 
 /// An SQLite pool whose connections are set up for durability and concurrency: WAL,
