@@ -208,6 +208,19 @@ async fn forecast(args: ForecastArgs) {
             measure("rollup limit=20", stats);
             let stats = load::run(&addr, seed::TOKEN, 8, duration, 200, rollup.clone()).await;
             measure("rollup limit=20", stats);
+            // Every request asks for another window, so no kept ranking can answer it: the cost
+            // of building one (once per window and day in normal use).
+            let cold: load::MakeRequest = Arc::new(|_, n| {
+                (
+                    "GET",
+                    format!("/core/forecast/rollup?limit=20&window_days={}", 1 + n % 365),
+                    None,
+                )
+            });
+            measure(
+                "rollup, a new window each time",
+                load::run(&addr, seed::TOKEN, 1, duration, 200, cold).await,
+            );
             let ids_for_item = ids.clone();
             let item: load::MakeRequest = Arc::new(move |client, n| {
                 let i = (n as usize * 7919 + client * 104_729) % ids_for_item.len();
