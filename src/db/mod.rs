@@ -48,10 +48,16 @@ pub struct Db {
 const SQLITE_WRITER_CACHE_KIB: u32 = 8 * 1024;
 const SQLITE_READER_CACHE_KIB: u32 = 2 * 1024;
 
+/// WAL pages before a commit also copies them into the database file (SQLite's default is
+/// 1,000). Usage writes land on random index leaves; a longer WAL lets a page changed by many
+/// commits be copied once, and makes the pause at a checkpoint rarer. At 2,000,000 usage events
+/// 5,000 pages (~20 MB) took 16-client durable writes from ~2,700/s to ~3,800/s.
+const SQLITE_CHECKPOINT_PAGES: u32 = 5_000;
+
 /// An SQLite pool whose connections are set up for durability and concurrency: WAL,
 /// `synchronous = FULL` (a commit is on disk when acknowledged), foreign keys, a busy timeout
-/// for other processes, and temporary tables and statement journals in memory (no file is
-/// created and removed per multi-row statement).
+/// for other processes, a longer WAL between checkpoints, and temporary tables and statement
+/// journals in memory (no file is created and removed per multi-row statement).
 async fn sqlite_pool(url: &str, connections: u32, cache_kib: u32) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
         .max_connections(connections)
@@ -68,6 +74,7 @@ async fn sqlite_pool(url: &str, connections: u32, cache_kib: u32) -> Result<AnyP
                     "PRAGMA busy_timeout = 10000".to_string(),
                     "PRAGMA temp_store = MEMORY".to_string(),
                     format!("PRAGMA cache_size = -{cache_kib}"),
+                    format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}"),
                 ] {
                     conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
                 }
