@@ -115,21 +115,30 @@ impl Default for PolicyDoc {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub yellow_at: Option<DecimalInput>,
+    /// At least `yellow_at`.
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub red_at: Option<DecimalInput>,
     pub money_role: Option<Role>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::openapi::schemas::ActionName>)]
     pub denied_actions: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::openapi::schemas::ActionName>)]
     pub approval_actions: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = crate::openapi::schemas::CategoryRules)]
     pub categories: BTreeMap<String, CategoryRuleInput>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryRuleInput {
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub yellow_at: Option<DecimalInput>,
+    /// At least `yellow_at`.
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub red_at: Option<DecimalInput>,
 }
 

@@ -168,13 +168,16 @@ impl NewShopping {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewShoppingItem {
-    #[schema(example = "Oat milk", min_length = 1, max_length = 200)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Oat milk")]
     pub name: String,
     /// More than 0; default 1.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Option<DecimalInput>,
-    #[schema(example = "l")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>, example = "l")]
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
     /// The inventory item this restocks.
     pub inv_id: Option<String>,
@@ -206,19 +209,19 @@ impl NewShoppingItem {
 #[serde(deny_unknown_fields)]
 pub struct ShoppingPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = crate::openapi::schemas::PositiveQtyInput)]
     pub qty: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub unit: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -269,10 +272,10 @@ impl ShoppingPatch {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickAdd {
-    #[schema(example = "milk")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "milk")]
     pub name: String,
     /// Becomes the unit cost of the one unit added.
-    #[schema(value_type = Option<DecimalInput>, example = "4.50")]
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>, example = "4.50")]
     pub est_total: Option<DecimalInput>,
 }
 

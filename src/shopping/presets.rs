@@ -62,9 +62,10 @@ impl PresetItem {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPreset {
-    #[schema(example = "Weekly basics", min_length = 1, max_length = 100)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "Weekly basics")]
     pub name: String,
     /// 1–200 items with distinct names.
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<NewPresetItem>,
 }
 
@@ -72,12 +73,16 @@ pub struct NewPreset {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPresetItem {
-    #[schema(example = "Bread")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Bread")]
     pub name: String,
     /// More than 0; default 1.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
 }
 

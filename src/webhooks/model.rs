@@ -59,11 +59,18 @@ pub struct CreatedWebhook {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// An absolute `http` or `https` URL with a host, without user info or fragment.
-    #[schema(example = "https://example.org/hooks/valhalla")]
+    /// An absolute `http` or `https` URL with a host, without user info or fragment, of at most
+    /// 2048 characters. The pattern shows the plain shape (a lower-case host name and a path);
+    /// any other URL of that kind is accepted too.
+    #[schema(
+        example = "https://example.org/hooks/valhalla",
+        pattern = "^https?://[a-z][a-z0-9]*(\\.[a-z][a-z0-9]*)*(:[1-9][0-9]{0,3})?/[A-Za-z0-9._~/-]*$",
+        max_length = 2048
+    )]
     pub url: String,
     /// One or more of `reminder.created`, `approval.requested`.
-    #[schema(example = json!(["approval.requested", "reminder.created"]))]
+    #[schema(value_type = Vec<crate::openapi::schemas::WebhookEvent>, min_items = 1,
+        example = json!(["approval.requested", "reminder.created"]))]
     pub events: Vec<String>,
 }
 
