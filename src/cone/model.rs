@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::money::{Currency, Money};
-use crate::domain::{DecimalInput, Role};
+use crate::domain::{DecimalInput, ObjectOnly, Role};
 use crate::error::FieldError;
 use crate::heimdall::registry::{self, ActionClass, ActionInfo, MoneyMoving};
 use crate::household::model::Settings;
@@ -129,7 +129,7 @@ pub struct PolicyInput {
     pub approval_actions: Vec<String>,
     #[serde(default)]
     #[schema(value_type = crate::openapi::schemas::CategoryRules)]
-    pub categories: BTreeMap<String, CategoryRuleInput>,
+    pub categories: BTreeMap<String, ObjectOnly<CategoryRuleInput>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -179,7 +179,7 @@ impl PolicyInput {
         let red = money("red_at".into(), self.red_at);
         let mut categories = BTreeMap::new();
         let mut category_amounts = Vec::new();
-        for (name, rule) in self.categories {
+        for (name, ObjectOnly(rule)) in self.categories {
             let y = money(format!("categories.{name}.yellow_at"), rule.yellow_at);
             let r = money(format!("categories.{name}.red_at"), rule.red_at);
             category_amounts.push((name.clone(), y, r));

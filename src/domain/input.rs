@@ -118,6 +118,20 @@ impl WholeNumber {
     }
 }
 
+/// A struct nested in a request body, taken only from a JSON object: serde would also fill it
+/// from an array of its field values, which the API does not offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectOnly<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ObjectOnly<T>, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map(ObjectOnly)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A PATCH field: absent (keep), `null` (clear) or a value (set).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Patch<T> {
@@ -206,6 +220,29 @@ pub fn day_until_today(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn nested_structs_come_only_from_objects() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Pair {
+            a: Option<u8>,
+            b: Option<u8>,
+        }
+        let pair = serde_json::from_str::<ObjectOnly<Pair>>(r#"{"a": 1}"#).unwrap();
+        assert_eq!(
+            pair.0,
+            Pair {
+                a: Some(1),
+                b: None
+            }
+        );
+        assert!(serde_json::from_str::<ObjectOnly<Pair>>("[1, 2]").is_err());
+        assert!(
+            serde_json::from_str::<Pair>("[1, 2]").is_ok(),
+            "what serde alone would take"
+        );
+    }
 
     #[test]
     fn whole_numbers_may_carry_a_zero_fraction() {

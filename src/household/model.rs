@@ -260,7 +260,7 @@ mod tests {
         let patch = SettingsPatch {
             timezone: Some("Mars/Olympus".into()),
             tick_time: Some("25:00".into()),
-            needs_horizon_days: Some(0),
+            needs_horizon_days: Some(WholeNumber(0)),
             hard_spend_limit: dec("10"),
             ..Default::default()
         };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{ItemFields, NewShoppingItem, SHORT_TEXT_MAX, est_total};
 use crate::domain::money::{Currency, Money};
 use crate::domain::text::{self, normalize_name};
-use crate::domain::{DecimalInput, Qty};
+use crate::domain::{DecimalInput, ObjectOnly, Qty};
 use crate::error::{ApiError, FieldError};
 
 /// Most items one preset may hold.
@@ -65,8 +65,8 @@ pub struct NewPreset {
     #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "Weekly basics")]
     pub name: String,
     /// 1–200 items with distinct names.
-    #[schema(min_items = 1, max_items = 200)]
-    pub items: Vec<NewPresetItem>,
+    #[schema(value_type = Vec<NewPresetItem>, min_items = 1, max_items = 200)]
+    pub items: Vec<ObjectOnly<NewPresetItem>>,
 }
 
 /// One line of a new preset.
@@ -113,7 +113,7 @@ impl NewPreset {
             ));
         }
         let mut items: Vec<ItemFields> = Vec::with_capacity(self.items.len());
-        for (index, item) in self.items.into_iter().enumerate() {
+        for (index, ObjectOnly(item)) in self.items.into_iter().enumerate() {
             let fields = NewShoppingItem {
                 name: item.name,
                 qty: item.qty,
