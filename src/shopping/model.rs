@@ -127,6 +127,16 @@ impl ItemFields {
         est_total(self.qty, self.est_unit_cost)
     }
 
+    /// For items the generators make from other records (an inventory item's reorder quantity
+    /// and cost, a need's quantity and cost): an estimate whose total cannot be represented is
+    /// left out rather than stored, so the list's totals stay sums of real amounts.
+    pub fn with_representable_estimate(mut self) -> ItemFields {
+        if self.est_total().is_some_and(|t| t.minor() > MAX_MINOR) {
+            self.est_unit_cost = None;
+        }
+        self
+    }
+
     /// Rules between fields: the derived total must be a representable amount.
     fn checked(self) -> Result<ItemFields, FieldError> {
         if self.est_total().is_some_and(|t| t.minor() > MAX_MINOR) {
@@ -361,6 +371,23 @@ mod tests {
             category: None,
             inv_id: None,
         }
+    }
+
+    #[test]
+    fn generated_items_keep_only_representable_estimates() {
+        let huge = ItemFields {
+            qty: q("1000000000000"),
+            est_unit_cost: Some(usd("10000000000000")),
+            ..fields("Flour")
+        };
+        assert_eq!(huge.with_representable_estimate().est_unit_cost, None);
+        let fine = ItemFields {
+            qty: q("2"),
+            est_unit_cost: Some(usd("3.50")),
+            ..fields("Flour")
+        };
+        let kept = fine.clone().with_representable_estimate();
+        assert_eq!(kept, fine);
     }
 
     #[test]
