@@ -75,7 +75,7 @@ pub struct DecideRequest {
 
 impl utoipa::PartialSchema for DecideRequest {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use crate::openapi::schemas::{ActionName, MoneyInput, Text100};
+        use crate::openapi::schemas::{ActionName, MoneyInput, NonBlank100, NonBlank200, Text100};
         use utoipa::ToSchema;
         use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Type};
         use utoipa::openapi::{Ref, RefOr};
@@ -86,10 +86,9 @@ impl utoipa::PartialSchema for DecideRequest {
         let without_target = ObjectBuilder::new()
             .property("target_type", null())
             .property("target_id", null());
-        let text = || ObjectBuilder::new().schema_type(Type::String);
         let with_target = ObjectBuilder::new()
-            .property("target_type", text())
-            .property("target_id", text())
+            .property("target_type", NonBlank100::schema())
+            .property("target_id", NonBlank200::schema())
             .required("target_type")
             .required("target_id");
         let fields = ObjectBuilder::new()
@@ -103,8 +102,8 @@ impl utoipa::PartialSchema for DecideRequest {
                     .description(Some("The amount at stake, in the household currency.")),
             )
             .property("category", nullable(Text100::schema()))
-            .property("target_type", nullable(text().into()))
-            .property("target_id", nullable(text().into()))
+            .property("target_type", nullable(NonBlank100::schema()))
+            .property("target_id", nullable(NonBlank200::schema()))
             .additional_properties(Some(
                 utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
             ));
@@ -145,7 +144,17 @@ pub async fn decide(ctx: Ctx, Json(body): Json<DecideRequest>) -> Result<Reply, 
         .map(|a| a.money("amount", ctx.caller.settings.currency))
         .transpose()?;
     let category = text::optional("category", body.category.as_deref(), 100)?;
-    let target = match (&body.target_type, &body.target_id) {
+    let target_type = body
+        .target_type
+        .as_deref()
+        .map(|t| text::required("target_type", t, 100))
+        .transpose()?;
+    let target_id = body
+        .target_id
+        .as_deref()
+        .map(|id| text::required("target_id", id, 200))
+        .transpose()?;
+    let target = match (&target_type, &target_id) {
         (Some(t), Some(id)) => Some((t.as_str(), id.as_str())),
         (None, None) => None,
         (Some(_), None) => {
