@@ -108,10 +108,10 @@ pub enum Call {
 
 /// Params are a JSON object; `null` or absent count as `{}`.
 fn typed<T: DeserializeOwned>(params: &serde_json::Value) -> Result<T, ApiError> {
-    let value = if params.is_null() {
-        serde_json::json!({})
-    } else {
-        params.clone()
+    let value = match params {
+        serde_json::Value::Null => serde_json::json!({}),
+        serde_json::Value::Object(_) => params.clone(),
+        _ => return Err(ApiError::field("params", "must be a JSON object")),
     };
     let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
     parse_json(&bytes).map_err(|mut err| {
