@@ -165,7 +165,10 @@ pub async fn put_attachment(
 #[utoipa::path(get, path = "/core/receipts/{id}/attachment", tag = "receipts",
     params(("id" = String, Path)),
     responses((status = 200, description = "The file, with `Content-Disposition: attachment`",
-        content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp")))))]
+        content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp"))),
+        (status = 404, description = "No such receipt in the caller's household (`receipt not \
+            found`), or the receipt has no attachment yet (`attachment not found`)",
+            body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn get_attachment(ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let mut conn = ctx.app.db.read().await?;
     if store::get_receipt(&mut conn, ctx.household_id(), &id)
