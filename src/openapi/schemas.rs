@@ -11,15 +11,19 @@ use utoipa::{PartialSchema, ToSchema};
 
 /// Characters free text refuses (`char::is_control`, except tab and newline).
 const CONTROL: &str = r"\x00-\x08\x0B-\x1F\x7F-\x9F";
+/// White space as `str::trim` removes it (Unicode `White_Space`), spelled out: regex engines
+/// disagree on what `\s` means.
+const SPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 
-/// Text without control characters (other than tab and newline), as `text::optional` takes it.
+/// Text that has no control characters (other than tab and newline) once surrounding white
+/// space is trimmed, as `text::optional` takes it.
 pub fn text_pattern() -> String {
-    format!("^[^{CONTROL}]*$")
+    format!("^[{SPACE}]*[^{CONTROL}]*[{SPACE}]*$")
 }
 
-/// Text with at least one character that is not white space, as `text::required` takes it.
+/// The same with at least one character that is not white space, as `text::required` takes it.
 pub fn non_blank_pattern() -> String {
-    format!(r"^[^{CONTROL}]*[^\s\x00-\x1F\x7F-\x9F][^{CONTROL}]*$")
+    format!("^[{SPACE}]*[^{CONTROL}]*[^{CONTROL}{SPACE}][^{CONTROL}]*[{SPACE}]*$")
 }
 
 fn text_schema(pattern: String, max: usize, description: &str) -> RefOr<Schema> {
@@ -301,7 +305,7 @@ impl PartialSchema for CategoryRules {
             .property_names(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some(r"\S"))
+                    .pattern(Some(format!("[^{SPACE}]")))
                     .max_length(Some(100)),
             ))
             .additional_properties(Some(utoipa::openapi::Ref::from_schema_name(
@@ -321,6 +325,21 @@ impl ToSchema for CategoryRules {
         <CategoryRuleInput as ToSchema>::schemas(schemas);
     }
 }
+
+/// A webhook's URL, in the one grammar `webhooks::model::url_pattern` gives the server too.
+pub struct WebhookUrl;
+
+impl PartialSchema for WebhookUrl {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(crate::webhooks::model::url_pattern()))
+            .max_length(Some(crate::webhooks::model::URL_MAX))
+            .into()
+    }
+}
+
+impl ToSchema for WebhookUrl {}
 
 /// An event a webhook can subscribe to.
 pub struct WebhookEvent;
@@ -441,6 +460,20 @@ mod tests {
             if pattern_of(PositiveQtyInput::schema(), 0).is_match(&s) {
                 prop_assert!(positive_qty(&s));
             }
+        }
+
+        #[test]
+        fn text_matches_the_parser(s in "[\\PC\\p{Cc}]{0,12}") {
+            prop_assert_eq!(
+                Regex::new(&text_pattern()).unwrap().is_match(&s),
+                text::optional("t", Some(&s), 100).is_ok(),
+                "{:?}", s
+            );
+            prop_assert_eq!(
+                Regex::new(&non_blank_pattern()).unwrap().is_match(&s),
+                text::required("t", &s, 100).is_ok(),
+                "{:?}", s
+            );
         }
 
         #[test]
