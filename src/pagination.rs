@@ -4,7 +4,9 @@
 //! clients and never an offset, so pages stay correct while rows are added.
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -38,7 +40,7 @@ impl PageRequest {
                 format!("must be between 1 and {MAX_LIMIT}"),
             ));
         }
-        let after = cursor.map(decode_cursor).transpose()?;
+        let after = cursor.map(decode_cursor).transpose()?.flatten();
         Ok(PageRequest { limit, after })
     }
 
@@ -80,13 +82,30 @@ pub fn encode_cursor(parts: &[String]) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(cursor: &str) -> Result<Vec<String>, ApiError> {
-    URL_SAFE_NO_PAD
+/// Base64url without padding that also takes stray low bits in the last character.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// A cursor is a position, not a credential: every well-formed one (base64url, no padding) names
+/// a position in the list's order. One this server issued holds the sort key of the last item
+/// served; any other bytes are read as a sort key of their own, so a made-up cursor just starts
+/// the page somewhere. Queries stay scoped to the caller's household either way. Text that is
+/// not base64url at all is refused.
+fn decode_cursor(cursor: &str) -> Result<Option<Vec<String>>, ApiError> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    let bytes = LENIENT
         .decode(cursor.as_bytes())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
-        .filter(|parts| !parts.is_empty())
-        .ok_or_else(|| ApiError::field("cursor", "is not a cursor issued by this server"))
+        .map_err(|_| ApiError::field("cursor", "is not a cursor issued by this server"))?;
+    let parts = serde_json::from_slice::<Vec<String>>(&bytes)
+        .unwrap_or_else(|_| vec![String::from_utf8_lossy(&bytes).into_owned()]);
+    Ok((!parts.is_empty()).then_some(parts))
 }
 
 #[cfg(test)]
@@ -99,6 +118,15 @@ mod tests {
         let req = PageRequest::new(Some(2), Some(&encode_cursor(&parts))).unwrap();
         assert_eq!(req.after, Some(parts));
         assert!(PageRequest::new(None, Some("garbage!")).is_err());
+        assert!(
+            PageRequest::new(None, Some("abcde")).is_err(),
+            "not base64url"
+        );
+        // Made-up cursors are positions too.
+        let made_up = PageRequest::new(None, Some("bWlsaw")).unwrap();
+        assert_eq!(made_up.after, Some(vec!["milk".to_string()]));
+        assert_eq!(PageRequest::new(None, Some("")).unwrap().after, None);
+        assert!(PageRequest::new(None, Some("ab")).is_ok(), "stray low bits");
         assert!(PageRequest::new(Some(0), None).is_err());
         assert!(PageRequest::new(Some(501), None).is_err());
         assert_eq!(PageRequest::new(None, None).unwrap().limit, 50);

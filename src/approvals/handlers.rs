@@ -47,8 +47,10 @@ pub struct ListApprovalsQuery {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -89,6 +91,7 @@ pub struct DecideQuery {
     #[param(inline)]
     pub decision: Decision,
     /// A note (the body's `note` wins when both are given).
+    #[param(value_type = Option<crate::openapi::schemas::Text2000>, inline)]
     pub note: Option<String>,
 }
 
@@ -96,6 +99,7 @@ pub struct DecideQuery {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideBody {
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub note: Option<String>,
 }
 

@@ -102,12 +102,13 @@ pub struct Approval {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApproval {
-    #[schema(example = "Buy a new vacuum cleaner")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Buy a new vacuum cleaner")]
     pub title: String,
-    #[schema(example = "shopping.bought")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "shopping.bought")]
     pub action: String,
-    #[schema(example = "shopping_item")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "shopping_item")]
     pub target_type: String,
+    #[schema(value_type = crate::openapi::schemas::NonBlank200)]
     pub target_id: String,
     /// Details of the request (a JSON object). An `amount` or `est_total` in it is the amount
     /// covered when `amount` is not given.
@@ -118,6 +119,7 @@ pub struct NewApproval {
     /// Default: the cone's verdict for executing `action` at `amount`.
     pub cone_band: Option<Band>,
     /// The amount the approval covers (household currency).
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub amount: Option<DecimalInput>,
 }
 

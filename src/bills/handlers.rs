@@ -42,8 +42,10 @@ pub struct ListBillsQuery {
     /// `true`: only overdue bills (unpaid, due before today); `false`: no overdue bills.
     pub overdue: Option<bool>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::input::{currency_or, day_until_today};
 use crate::domain::money::{Currency, Money};
 use crate::domain::recurrence::{MonthEnd, Rule, Series};
-use crate::domain::{Day, DecimalInput, Patch, text};
+use crate::domain::{Day, DecimalInput, Patch, WholeNumber, text};
 use crate::error::{ApiError, FieldError};
 use crate::ledger::model::category;
 
@@ -123,22 +123,28 @@ fn remind_days(value: i64) -> Result<i64, FieldError> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBill {
-    #[schema(example = "Electricity")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Electricity")]
     pub name: String,
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>)]
     pub payee: Option<String>,
     /// More than 0.
+    #[schema(value_type = crate::openapi::schemas::PositiveMoneyInput)]
     pub amount: DecimalInput,
     /// ISO 4217; default the household currency.
+    #[schema(value_type = Option<crate::openapi::schemas::CurrencyCode>)]
     pub currency: Option<String>,
     /// The first period's due date.
     pub due_on: Day,
     /// RFC 5545 RRULE, e.g. `FREQ=MONTHLY`; omit for a one-off bill.
+    #[schema(value_type = Option<crate::openapi::schemas::RecurrenceRule>)]
     pub rrule: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
     /// Default false.
     pub autopay: Option<bool>,
-    /// Default 3.
-    pub remind_days_before: Option<i64>,
+    /// 0–365, default 3.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 365)]
+    pub remind_days_before: Option<WholeNumber>,
 }
 
 impl NewBill {
@@ -157,7 +163,7 @@ impl NewBill {
             category: category("category", self.category.as_deref())?,
             autopay: self.autopay.unwrap_or(false),
             remind_days_before: remind_days(
-                self.remind_days_before.unwrap_or(DEFAULT_REMIND_DAYS),
+                self.remind_days_before.map_or(DEFAULT_REMIND_DAYS, |d| d.0),
             )?,
         })
     }
@@ -168,34 +174,35 @@ impl NewBill {
 #[serde(deny_unknown_fields)]
 pub struct BillPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>)]
     pub payee: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = crate::openapi::schemas::PositiveMoneyInput)]
     pub amount: Patch<DecimalInput>,
     /// Changing it keeps the amount's value (12.00 EUR → 12.00 USD).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::openapi::schemas::CurrencyCode)]
     pub currency: Patch<String>,
     /// A new due date starts a new series there (and reopens a paid bill).
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Day)]
     pub due_on: Patch<Day>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::RecurrenceRule>)]
     pub rrule: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub autopay: Patch<bool>,
+    /// 0–365.
     #[serde(default)]
-    #[schema(value_type = Option<i64>)]
-    pub remind_days_before: Patch<i64>,
+    #[schema(value_type = i64, minimum = 0, maximum = 365)]
+    pub remind_days_before: Patch<WholeNumber>,
 }
 
 fn required<T>(field: &str, patch: Patch<T>, current: T) -> Result<T, FieldError> {
@@ -248,8 +255,12 @@ impl BillPatch {
             })?,
             autopay: required("autopay", self.autopay, current.autopay)?,
             remind_days_before: match self.remind_days_before {
-                Patch::Set(days) => remind_days(days)?,
-                other => required("remind_days_before", other, current.remind_days_before)?,
+                Patch::Set(days) => remind_days(days.0)?,
+                other => required(
+                    "remind_days_before",
+                    other.map(|d| d.0),
+                    current.remind_days_before,
+                )?,
             },
         })
     }
@@ -275,6 +286,7 @@ pub struct PaidBody {
     /// Default today; not after today.
     pub paid_on: Option<Day>,
     /// What was paid, in the household currency; default the bill's amount.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveMoneyInput>)]
     pub amount: Option<DecimalInput>,
     /// The period being paid (the bill's `due_on` as the caller saw it). When the bill has
     /// moved on since, nothing is paid and the answer is 409.

@@ -18,7 +18,7 @@ fn category_path(raw: &str) -> Result<String, ApiError> {
 
 /// Set a category's monthly limit (adults and owners). Honors `If-Match`.
 #[utoipa::path(put, path = "/core/budget/categories/{category}", tag = "budget",
-    params(("category" = String, Path),
+    params(("category" = inline(crate::openapi::schemas::NonBlank100), Path),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     request_body = LimitBody,
     responses((status = 200, body = BudgetLimit, headers(("ETag" = String)))))]
@@ -48,7 +48,7 @@ pub async fn put_limit(
 
 /// Remove a category's limit (adults and owners). Honors `If-Match`.
 #[utoipa::path(delete, path = "/core/budget/categories/{category}", tag = "budget",
-    params(("category" = String, Path),
+    params(("category" = inline(crate::openapi::schemas::NonBlank100), Path),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     responses((status = 204, description = "Removed")))]
 pub async fn delete_limit(
@@ -69,7 +69,7 @@ pub async fn delete_limit(
 
 /// Read one category's limit.
 #[utoipa::path(get, path = "/core/budget/categories/{category}", tag = "budget",
-    params(("category" = String, Path)),
+    params(("category" = inline(crate::openapi::schemas::NonBlank100), Path)),
     responses((status = 200, body = BudgetLimit, headers(("ETag" = String)))))]
 pub async fn get_limit(ctx: Ctx, Path(raw): Path<String>) -> Result<Reply, ApiError> {
     let category = category_path(&raw)?;
@@ -85,8 +85,10 @@ pub async fn get_limit(ctx: Ctx, Path(raw): Path<String>) -> Result<Reply, ApiEr
 #[into_params(parameter_in = Query)]
 pub struct ListLimitsQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -108,7 +110,7 @@ pub async fn list_limits(
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// `YYYY-MM`; default the current month.
-    #[param(example = "2026-11")]
+    #[param(value_type = Option<crate::openapi::schemas::MonthText>, inline)]
     pub month: Option<String>,
 }
 
@@ -138,9 +140,10 @@ pub async fn get_month(ctx: Ctx, Query(query): Query<MonthQuery>) -> Result<Repl
 #[into_params(parameter_in = Query)]
 pub struct ImpactQuery {
     /// The amount to spend, more than 0, in the household currency.
-    #[param(value_type = String, example = "80.00")]
+    #[param(value_type = crate::openapi::schemas::PositiveMoneyInput, inline)]
     pub amount: DecimalInput,
     /// The category to check against its monthly limit.
+    #[param(value_type = Option<crate::openapi::schemas::Text100>, inline)]
     pub category: Option<String>,
 }
 

@@ -24,6 +24,7 @@ pub struct BudgetLimit {
 #[serde(deny_unknown_fields)]
 pub struct LimitBody {
     /// At least 0, in the household currency.
+    #[schema(value_type = crate::openapi::schemas::MoneyInput)]
     pub monthly_limit: DecimalInput,
 }
 

@@ -58,11 +58,11 @@ pub async fn put_policy(
         .await
 }
 
-/// `POST /core/cone/decide`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// `POST /core/cone/decide`. `target_type` and `target_id` come together or not at all, so the
+/// schema is written out by hand (below) to say so.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecideRequest {
-    #[schema(example = "shopping.bought")]
     pub action: String,
     pub mode: Mode,
     /// The amount at stake, in the household currency.
@@ -71,6 +71,66 @@ pub struct DecideRequest {
     /// Give both to let an approved approval for this target count.
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+}
+
+impl utoipa::PartialSchema for DecideRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use crate::openapi::schemas::{ActionName, MoneyInput, NonBlank100, NonBlank200, Text100};
+        use utoipa::ToSchema;
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let nullable = |schema: RefOr<utoipa::openapi::schema::Schema>| {
+            OneOfBuilder::new().item(schema).item(null())
+        };
+        let without_target = ObjectBuilder::new()
+            .property("target_type", null())
+            .property("target_id", null());
+        let with_target = ObjectBuilder::new()
+            .property("target_type", NonBlank100::schema())
+            .property("target_id", NonBlank200::schema())
+            .required("target_type")
+            .required("target_id");
+        let fields = ObjectBuilder::new()
+            .property("action", Ref::from_schema_name(ActionName::name()))
+            .required("action")
+            .property("mode", Ref::from_schema_name(Mode::name()))
+            .required("mode")
+            .property(
+                "amount",
+                nullable(Ref::from_schema_name(MoneyInput::name()).into())
+                    .description(Some("The amount at stake, in the household currency.")),
+            )
+            .property("category", nullable(Text100::schema()))
+            .property("target_type", nullable(NonBlank100::schema()))
+            .property("target_id", nullable(NonBlank200::schema()))
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        AllOfBuilder::new()
+            .description(Some(
+                "What to ask the cone. Give `target_type` and `target_id` together (to let an \
+                 approved approval for that target count) or neither.",
+            ))
+            .item(fields)
+            .item(OneOfBuilder::new().item(without_target).item(with_target))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DecideRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use crate::openapi::schemas::{ActionName, MoneyInput};
+        use utoipa::PartialSchema;
+        schemas.push((ActionName::name().into(), ActionName::schema()));
+        schemas.push((MoneyInput::name().into(), MoneyInput::schema()));
+        schemas.push((Mode::name().into(), Mode::schema()));
+    }
 }
 
 /// What would the cone say if the caller asked to do this?
@@ -84,7 +144,17 @@ pub async fn decide(ctx: Ctx, Json(body): Json<DecideRequest>) -> Result<Reply, 
         .map(|a| a.money("amount", ctx.caller.settings.currency))
         .transpose()?;
     let category = text::optional("category", body.category.as_deref(), 100)?;
-    let target = match (&body.target_type, &body.target_id) {
+    let target_type = body
+        .target_type
+        .as_deref()
+        .map(|t| text::required("target_type", t, 100))
+        .transpose()?;
+    let target_id = body
+        .target_id
+        .as_deref()
+        .map(|id| text::required("target_id", id, 200))
+        .transpose()?;
+    let target = match (&target_type, &target_id) {
         (Some(t), Some(id)) => Some((t.as_str(), id.as_str())),
         (None, None) => None,
         (Some(_), None) => {

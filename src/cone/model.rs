@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::money::{Currency, Money};
-use crate::domain::{DecimalInput, Role};
+use crate::domain::{DecimalInput, ObjectOnly, Role};
 use crate::error::FieldError;
 use crate::heimdall::registry::{self, ActionClass, ActionInfo, MoneyMoving};
 use crate::household::model::Settings;
@@ -115,21 +115,30 @@ impl Default for PolicyDoc {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub yellow_at: Option<DecimalInput>,
+    /// At least `yellow_at`.
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub red_at: Option<DecimalInput>,
     pub money_role: Option<Role>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::openapi::schemas::ActionName>)]
     pub denied_actions: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::openapi::schemas::ActionName>)]
     pub approval_actions: Vec<String>,
     #[serde(default)]
-    pub categories: BTreeMap<String, CategoryRuleInput>,
+    #[schema(value_type = crate::openapi::schemas::CategoryRules)]
+    pub categories: BTreeMap<String, ObjectOnly<CategoryRuleInput>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryRuleInput {
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub yellow_at: Option<DecimalInput>,
+    /// At least `yellow_at`.
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub red_at: Option<DecimalInput>,
 }
 
@@ -170,7 +179,7 @@ impl PolicyInput {
         let red = money("red_at".into(), self.red_at);
         let mut categories = BTreeMap::new();
         let mut category_amounts = Vec::new();
-        for (name, rule) in self.categories {
+        for (name, ObjectOnly(rule)) in self.categories {
             let y = money(format!("categories.{name}.yellow_at"), rule.yellow_at);
             let r = money(format!("categories.{name}.red_at"), rule.red_at);
             category_amounts.push((name.clone(), y, r));

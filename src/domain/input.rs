@@ -86,6 +86,67 @@ impl DecimalInput {
     }
 }
 
+/// A whole number from a JSON body, written `5` or `5.0`: JSON Schema (and so the API document)
+/// counts both as integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WholeNumber(pub i64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<WholeNumber, D::Error> {
+        const EXPECTED: &str = "must be a whole number";
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let serde_json::Value::Number(number) = value else {
+            return Err(serde::de::Error::custom(EXPECTED));
+        };
+        if let Some(n) = number.as_i64() {
+            return Ok(WholeNumber(n));
+        }
+        // `5.0`, `5e2`: exact decimal text, whole when no digits remain after the point.
+        Decimal::parse(&number.to_string())
+            .ok()
+            .filter(|d| d.scale == 0)
+            .and_then(|d| i64::try_from(d.mantissa).ok())
+            .map(WholeNumber)
+            .ok_or_else(|| serde::de::Error::custom(EXPECTED))
+    }
+}
+
+impl WholeNumber {
+    /// As a `u32` for a range check: below 0 becomes 0, above `u32::MAX` becomes `u32::MAX`.
+    pub fn clamped_u32(self) -> u32 {
+        u32::try_from(self.0.max(0)).unwrap_or(u32::MAX)
+    }
+}
+
+/// A struct nested in a request body, taken only from a JSON object: serde would also fill it
+/// from an array of its field values, which the API does not offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectOnly<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ObjectOnly<T>, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectVisitor<T> {
+            type Value = ObjectOnly<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            // The fields are read through the caller's map, so errors keep their full path.
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
 /// A PATCH field: absent (keep), `null` (clear) or a value (set).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Patch<T> {
@@ -174,6 +235,41 @@ pub fn day_until_today(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn nested_structs_come_only_from_objects() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Pair {
+            a: Option<u8>,
+            b: Option<u8>,
+        }
+        let pair = serde_json::from_str::<ObjectOnly<Pair>>(r#"{"a": 1}"#).unwrap();
+        assert_eq!(
+            pair.0,
+            Pair {
+                a: Some(1),
+                b: None
+            }
+        );
+        assert!(serde_json::from_str::<ObjectOnly<Pair>>("[1, 2]").is_err());
+        assert!(
+            serde_json::from_str::<Pair>("[1, 2]").is_ok(),
+            "what serde alone would take"
+        );
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_zero_fraction() {
+        let whole = |json: &str| serde_json::from_str::<WholeNumber>(json).map(|w| w.0).ok();
+        assert_eq!(whole("101"), Some(101));
+        assert_eq!(whole("101.0"), Some(101));
+        assert_eq!(whole("1e2"), Some(100));
+        assert_eq!(whole("-3.000"), Some(-3));
+        assert_eq!(whole("1.5"), None);
+        assert_eq!(whole("\"5\""), None);
+        assert_eq!(whole("1e40"), None);
+    }
 
     #[test]
     fn currencies_and_days_from_requests() {

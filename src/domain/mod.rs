@@ -12,7 +12,7 @@ pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use day::Day;
-pub use input::{DecimalInput, Patch};
+pub use input::{DecimalInput, ObjectOnly, Patch, WholeNumber};
 pub use money::{Currency, Money};
 pub use qty::Qty;
 pub use role::Role;

@@ -21,7 +21,7 @@ const ZERO_DIGIT: &[&str] = &[
 const THREE_DIGIT: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
 const FOUR_DIGIT: &[&str] = &["CLF", "UYW"];
 /// Active ISO 4217 codes with two minor digits.
-const TWO_DIGIT: &[&str] = &[
+pub const TWO_DIGIT: &[&str] = &[
     "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
     "BGN", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF",
     "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR",

@@ -2,34 +2,45 @@
 
 use crate::error::FieldError;
 
-/// A required text: trimmed, 1..=`max` characters, no control characters.
+/// A required text: at most `max` characters as sent, trimmed, not empty, no control
+/// characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    within(field, value, max)?;
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    checked(field, trimmed, max)
+    checked(field, trimmed)
 }
 
-/// An optional text: trimmed; empty becomes `None`.
+/// An optional text: at most `max` characters as sent, trimmed; empty becomes `None`.
 pub fn optional(
     field: &str,
     value: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, FieldError> {
+    if let Some(value) = value {
+        within(field, value, max)?;
+    }
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) => checked(field, v, max).map(Some),
+        Some(v) => checked(field, v).map(Some),
     }
 }
 
-fn checked(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+/// The length limit counts the text as sent, surrounding white space included, which is what
+/// the OpenAPI document's `maxLength` can say.
+fn within(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     if value.chars().count() > max {
         return Err(FieldError::new(
             field,
             format!("must be at most {max} characters"),
         ));
     }
+    Ok(())
+}
+
+fn checked(field: &str, value: &str) -> Result<String, FieldError> {
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
@@ -60,6 +71,8 @@ mod tests {
         assert_eq!(required("name", "  Milk ", 200).unwrap(), "Milk");
         assert!(required("name", "   ", 200).is_err());
         assert!(required("name", &"x".repeat(201), 200).is_err());
+        assert!(required("name", &format!(" {} ", "x".repeat(199)), 200).is_err());
+        assert!(optional("unit", Some(&" ".repeat(11)), 10).is_err());
         assert!(required("name", &"é".repeat(200), 200).is_ok());
         assert!(required("name", "a\u{0}b", 200).is_err());
         assert_eq!(optional("unit", Some(" "), 10).unwrap(), None);

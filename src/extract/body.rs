@@ -82,8 +82,20 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Parses JSON into `T`: syntax errors are "malformed", type errors name the field.
+/// Parses a JSON object into `T`: syntax errors are "malformed", type errors name the field.
+/// Every request body is an object; serde would also fill a struct from an array of its field
+/// values, which the API does not offer, so anything but an object is refused first.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        // Still say "malformed" for text that is not JSON at all.
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|err| {
+            ApiError::malformed(format!(
+                "malformed JSON: {}",
+                clean_message(&err.to_string())
+            ))
+        })?;
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -146,6 +158,9 @@ mod tests {
         );
         assert_eq!(field("{\"name\":\"a\",\"extra\":1}"), (400, "extra".into()));
         assert_eq!(field("{\"name\":\"a\"} x"), (400, String::new()));
+        assert_eq!(field("[\"a\", null, null]"), (400, "body".into()));
+        assert_eq!(field(" 5"), (400, "body".into()));
+        assert_eq!(field("[1,"), (400, String::new()));
     }
 
     #[test]

@@ -26,9 +26,11 @@ pub struct NewUsage {
     /// The inventory item used.
     pub inv_id: String,
     /// How much was used; more than 0.
+    #[schema(value_type = crate::openapi::schemas::PositiveQtyInput)]
     pub qty_used: DecimalInput,
     /// Default today (household time zone); not after today.
     pub used_on: Option<Day>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub notes: Option<String>,
 }
 
@@ -89,8 +91,10 @@ pub struct ListUsageQuery {
     /// Only this item's usage.
     pub inv_id: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -141,6 +145,7 @@ pub fn rollup_limit(value: Option<u32>) -> Result<u32, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct ForecastQuery {
     /// Days of usage to average, 1–365 (default 30).
+    #[param(minimum = 1, maximum = 365)]
     pub window_days: Option<u32>,
 }
 
@@ -176,8 +181,10 @@ pub async fn item_forecast(
 #[into_params(parameter_in = Query)]
 pub struct RollupQuery {
     /// How many items, 1–500 (default 20).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Days of usage to average, 1–365 (default 30).
+    #[param(minimum = 1, maximum = 365)]
     pub window_days: Option<u32>,
 }
 

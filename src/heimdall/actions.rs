@@ -16,7 +16,7 @@ use crate::bills::model::{MarkPaid, PaidBody};
 use crate::bills::{service as bills, store as bill_store};
 use crate::budget::service as budget;
 use crate::domain::money::Money;
-use crate::domain::{Qty, Role};
+use crate::domain::{Qty, Role, WholeNumber};
 use crate::error::ApiError;
 use crate::extract::parse_json;
 use crate::forecast::handlers::{rollup_limit, window_days};
@@ -108,10 +108,10 @@ pub enum Call {
 
 /// Params are a JSON object; `null` or absent count as `{}`.
 fn typed<T: DeserializeOwned>(params: &serde_json::Value) -> Result<T, ApiError> {
-    let value = if params.is_null() {
-        serde_json::json!({})
-    } else {
-        params.clone()
+    let value = match params {
+        serde_json::Value::Null => serde_json::json!({}),
+        serde_json::Value::Object(_) => params.clone(),
+        _ => return Err(ApiError::field("params", "must be a JSON object")),
     };
     let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
     parse_json(&bytes).map_err(|mut err| {
@@ -145,7 +145,12 @@ pub fn parse(
         "shopping.generate_from_needs" => {
             let p: NeedsParams = typed(params)?;
             Call::GenerateFromNeeds(
-                NeedsRun::new(p.within_days, p.limit, settings).map_err(in_params)?,
+                NeedsRun::new(
+                    p.within_days.map(|w| w.0),
+                    p.limit.map(WholeNumber::clamped_u32),
+                    settings,
+                )
+                .map_err(in_params)?,
             )
         }
         "shopping.request_approvals" => {
@@ -173,8 +178,9 @@ pub fn parse(
         "forecast.rollup" => {
             let p: RollupParams = typed(params)?;
             Call::Rollup {
-                limit: rollup_limit(p.limit).map_err(in_params)?,
-                window_days: window_days(p.window_days).map_err(in_params)?,
+                limit: rollup_limit(p.limit.map(WholeNumber::clamped_u32)).map_err(in_params)?,
+                window_days: window_days(p.window_days.map(WholeNumber::clamped_u32))
+                    .map_err(in_params)?,
             }
         }
         "shopping.bought" => {

@@ -16,21 +16,30 @@ use crate::pagination::{Page, PageRequest};
 use crate::reply::Reply;
 
 /// `POST /core/heimdall/do`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoBody {
-    #[schema(example = "shopping.generate_from_inventory")]
     pub action: String,
     /// `explore` or `execute`.
-    #[schema(value_type = Mode)]
     pub mode: String,
     /// The action's parameters (see `GET /core/heimdall/registry`); absent or `null` is `{}`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub params: serde_json::Value,
     /// Why, for the log.
     pub reason: Option<String>,
 }
+
+impl utoipa::PartialSchema for DoBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        params::request_schema(
+            true,
+            "An action, the mode, the action's parameters (named as on the direct route) and \
+             an optional reason.",
+        )
+    }
+}
+
+impl utoipa::ToSchema for DoBody {}
 
 /// Absent or `null` parameters are an empty object (so the log always holds an object).
 fn no_null(params: serde_json::Value) -> serde_json::Value {
@@ -103,15 +112,22 @@ pub async fn do_action(ctx: Ctx, Json(body): Json<DoBody>) -> Result<Response, A
 }
 
 /// `POST /core/heimdall/plan`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanBody {
     pub action: String,
     /// Absent or `null` is `{}`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub params: serde_json::Value,
 }
+
+impl utoipa::PartialSchema for PlanBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        params::request_schema(false, "An action and its parameters.")
+    }
+}
+
+impl utoipa::ToSchema for PlanBody {}
 
 /// What `do` in execute mode would do now: the cone's verdict, whether an approval is needed,
 /// the effects and a preview of the result. Changes nothing, not even the log.
@@ -129,8 +145,10 @@ pub async fn plan_action(ctx: Ctx, Json(body): Json<PlanBody>) -> Result<Reply, 
 #[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{Day, DecimalInput};
+use crate::domain::{Day, DecimalInput, WholeNumber};
 use crate::receipts::model::NewReceiptBody;
 use crate::shopping::model::QuickAdd;
 
@@ -19,14 +19,17 @@ pub struct NoParams {}
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeedsParams {
-    pub within_days: Option<i64>,
-    pub limit: Option<u32>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 365)]
+    pub within_days: Option<WholeNumber>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<WholeNumber>,
 }
 
 /// `shopping.request_approvals`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestApprovalsParams {
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub threshold: Option<DecimalInput>,
 }
 
@@ -34,7 +37,9 @@ pub struct RequestApprovalsParams {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImpactParams {
+    #[schema(value_type = crate::openapi::schemas::PositiveMoneyInput)]
     pub amount: DecimalInput,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
 }
 
@@ -42,8 +47,10 @@ pub struct ImpactParams {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollupParams {
-    pub limit: Option<u32>,
-    pub window_days: Option<u32>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<WholeNumber>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 365)]
+    pub window_days: Option<WholeNumber>,
 }
 
 /// `shopping.bought`: the item and the route's body.
@@ -51,9 +58,13 @@ pub struct RollupParams {
 #[serde(deny_unknown_fields)]
 pub struct BoughtParams {
     pub id: String,
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveMoneyInput>)]
     pub actual_total: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>)]
     pub vendor: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub payment_method: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
     pub bought_on: Option<Day>,
 }
@@ -64,6 +75,7 @@ pub struct BoughtParams {
 pub struct PaidParams {
     pub id: String,
     pub paid_on: Option<Day>,
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveMoneyInput>)]
     pub amount: Option<DecimalInput>,
     pub due_on: Option<Day>,
 }
@@ -74,6 +86,7 @@ pub struct PaidParams {
 pub struct OutOfParams {
     pub id: String,
     pub used_on: Option<Day>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub notes: Option<String>,
 }
 
@@ -99,6 +112,60 @@ pub fn schema_of(action: &str) -> Option<(String, RefOr<Schema>)> {
         _ => return None,
     };
     Some((name.into_owned(), schema))
+}
+
+/// The body of `POST /core/heimdall/do` (`with_mode`) or `/plan`: one shape per action, so the
+/// document says which parameters each action takes. Parameters that are all optional may be
+/// left out or `null`.
+pub fn request_schema(with_mode: bool, description: &str) -> RefOr<Schema> {
+    use crate::openapi::schemas::Text500;
+    use utoipa::openapi::Ref;
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+    let mut shapes = OneOfBuilder::new().description(Some(description));
+    for action in crate::heimdall::registry::ACTIONS {
+        let Some((name, schema)) = schema_of(action.name) else {
+            continue;
+        };
+        let needs_params = matches!(&schema, RefOr::T(Schema::Object(o)) if !o.required.is_empty());
+        let params: RefOr<Schema> = if needs_params {
+            Ref::from_schema_name(name).into()
+        } else {
+            OneOfBuilder::new()
+                .item(Ref::from_schema_name(name))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .into()
+        };
+        let mut shape = ObjectBuilder::new()
+            .property(
+                "action",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([action.name])),
+            )
+            .required("action")
+            .property("params", params)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        if needs_params {
+            shape = shape.required("params");
+        }
+        if with_mode {
+            shape = shape
+                .property(
+                    "mode",
+                    Ref::from_schema_name(crate::cone::model::Mode::name()),
+                )
+                .required("mode")
+                .property(
+                    "reason",
+                    OneOfBuilder::new()
+                        .item(Text500::schema())
+                        .item(ObjectBuilder::new().schema_type(Type::Null))
+                        .description(Some("Why, for the log.")),
+                );
+        }
+        shapes = shapes.item(shape);
+    }
+    shapes.into()
 }
 
 #[cfg(test)]

@@ -282,7 +282,7 @@ pub struct Plan {
     /// The effects in words (or why it would be refused).
     pub effects: Vec<String>,
     /// What `do` would answer as its `result` (`null` when it would be refused).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub preview: serde_json::Value,
 }
 

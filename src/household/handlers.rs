@@ -46,7 +46,7 @@ pub struct MemberList {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
-    #[schema(example = "alex")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "alex")]
     pub name: String,
     pub role: Role,
 }

@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::domain::money::{Currency, Money};
-use crate::domain::{DecimalInput, Role};
+use crate::domain::{DecimalInput, Role, WholeNumber};
 use crate::error::FieldError;
 
 /// A household's settings (`GET|PATCH /core/household/settings`).
@@ -71,16 +71,23 @@ impl Settings {
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
-    #[schema(example = "Europe/Berlin")]
+    #[schema(value_type = Option<crate::openapi::schemas::TimeZoneName>)]
     pub timezone: Option<String>,
-    #[schema(example = "EUR")]
+    /// Amounts kept in the settings keep their value in the new currency.
+    #[schema(value_type = Option<crate::openapi::schemas::CurrencyCode>)]
     pub currency: Option<String>,
+    /// More than 0.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveMoneyInput>)]
     pub big_spend_threshold: Option<DecimalInput>,
+    /// At least `big_spend_threshold`.
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub hard_spend_limit: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub min_cash_buffer: Option<DecimalInput>,
-    #[schema(minimum = 1, maximum = 365)]
-    pub needs_horizon_days: Option<i64>,
-    #[schema(example = "06:00")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
+    pub needs_horizon_days: Option<WholeNumber>,
+    /// `HH:MM`, household time.
+    #[schema(example = "06:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub tick_time: Option<String>,
 }
 
@@ -151,7 +158,7 @@ impl SettingsPatch {
                 "must be at least big_spend_threshold",
             ));
         }
-        if let Some(days) = self.needs_horizon_days {
+        if let Some(WholeNumber(days)) = self.needs_horizon_days {
             if (1..=365).contains(&days) {
                 next.needs_horizon_days = days;
             } else {
@@ -253,7 +260,7 @@ mod tests {
         let patch = SettingsPatch {
             timezone: Some("Mars/Olympus".into()),
             tick_time: Some("25:00".into()),
-            needs_horizon_days: Some(0),
+            needs_horizon_days: Some(WholeNumber(0)),
             hard_spend_limit: dec("10"),
             ..Default::default()
         };

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::money::{Currency, Money};
 use crate::domain::{Day, DecimalInput, Patch, Qty, text};
 use crate::error::{ApiError, FieldError};
+use crate::openapi::schemas::{
+    MoneyInput, NonBlank100, NonBlank200, PositiveQtyInput, QtyInput, Text100, Text2000,
+};
 
 pub const NAME_MAX: usize = 200;
 pub const SHORT_TEXT_MAX: usize = 100;
@@ -65,19 +68,23 @@ pub struct ItemFields {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
-    #[schema(example = "Oat milk", min_length = 1, max_length = 200)]
+    #[schema(value_type = NonBlank200, example = "Oat milk")]
     pub name: String,
     /// Default 0.
+    #[schema(value_type = Option<QtyInput>)]
     pub qty: Option<DecimalInput>,
-    #[schema(example = "l")]
+    #[schema(value_type = Option<Text100>, example = "l")]
     pub unit: Option<String>,
     pub location_id: Option<String>,
-    #[schema(example = "dairy")]
+    #[schema(value_type = Option<Text100>, example = "dairy")]
     pub category: Option<String>,
     /// Default 0 (no low-stock rule).
+    #[schema(value_type = Option<QtyInput>)]
     pub min_qty: Option<DecimalInput>,
     /// Default: `min_qty`.
+    #[schema(value_type = Option<QtyInput>)]
     pub reorder_qty: Option<DecimalInput>,
+    #[schema(value_type = Option<MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
 }
 
@@ -112,29 +119,29 @@ impl NewItem {
 #[serde(deny_unknown_fields)]
 pub struct ItemPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = NonBlank200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = QtyInput)]
     pub qty: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text100>)]
     pub unit: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub location_id: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text100>)]
     pub category: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = QtyInput)]
     pub min_qty: Patch<DecimalInput>,
     /// `null` resets it to follow `min_qty`.
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<QtyInput>)]
     pub reorder_qty: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<MoneyInput>)]
     pub est_unit_cost: Patch<DecimalInput>,
 }
 
@@ -200,9 +207,11 @@ fn flatten(patch: Patch<Option<String>>, current: Option<String>) -> Option<Stri
 #[serde(deny_unknown_fields)]
 pub struct UseItem {
     /// How much was used; more than 0 and at most what is on hand.
+    #[schema(value_type = PositiveQtyInput)]
     pub qty: DecimalInput,
     /// Default today; not after today.
     pub used_on: Option<Day>,
+    #[schema(value_type = Option<Text2000>)]
     pub notes: Option<String>,
 }
 
@@ -212,6 +221,7 @@ pub struct UseItem {
 pub struct OutOf {
     /// Default today; not after today.
     pub used_on: Option<Day>,
+    #[schema(value_type = Option<Text2000>)]
     pub notes: Option<String>,
 }
 
@@ -220,6 +230,7 @@ pub struct OutOf {
 #[serde(deny_unknown_fields)]
 pub struct Restock {
     /// How much was added; more than 0.
+    #[schema(value_type = PositiveQtyInput)]
     pub qty: DecimalInput,
 }
 
@@ -235,7 +246,7 @@ pub struct Location {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLocation {
-    #[schema(example = "Pantry")]
+    #[schema(value_type = NonBlank100, example = "Pantry")]
     pub name: String,
     pub parent_id: Option<String>,
 }

@@ -37,12 +37,15 @@ pub struct ListEntriesQuery {
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<Day>,
     /// Only entries of this category (exact).
+    #[param(value_type = Option<crate::openapi::schemas::Text100>, inline)]
     pub category: Option<String>,
     pub kind: Option<EntryKind>,
     pub source_type: Option<SourceType>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -126,14 +126,16 @@ pub struct NewEntry {
 pub struct NewEntryBody {
     pub kind: EntryKind,
     /// More than 0.
+    #[schema(value_type = crate::openapi::schemas::PositiveMoneyInput)]
     pub amount: DecimalInput,
-    /// Must be the household currency (the default).
-    #[schema(example = "EUR")]
+    /// Must be the household currency (the default); another one is a conflict (409).
+    #[schema(value_type = Option<crate::openapi::schemas::CurrencyCode>)]
     pub currency: Option<String>,
     /// Default today; not after today.
     pub date: Option<Day>,
-    #[schema(example = "groceries")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>, example = "groceries")]
     pub category: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub memo: Option<String>,
 }
 

@@ -46,6 +46,7 @@ pub async fn create_receipt(
 #[into_params(parameter_in = Query)]
 pub struct ListReceiptsQuery {
     /// Only receipts of this category (exact).
+    #[param(value_type = Option<crate::openapi::schemas::Text100>, inline)]
     pub category: Option<String>,
     /// Only receipts dated on or after this day.
     #[param(value_type = Option<String>, format = Date)]
@@ -56,10 +57,13 @@ pub struct ListReceiptsQuery {
     /// Case-insensitive text contained in the vendor.
     pub vendor: Option<String>,
     /// Only receipts carrying this tag (case-insensitive).
+    #[param(value_type = Option<crate::openapi::schemas::NonBlank50>, inline)]
     pub tag: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -161,7 +165,10 @@ pub async fn put_attachment(
 #[utoipa::path(get, path = "/core/receipts/{id}/attachment", tag = "receipts",
     params(("id" = String, Path)),
     responses((status = 200, description = "The file, with `Content-Disposition: attachment`",
-        content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp")))))]
+        content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp"))),
+        (status = 404, description = "No such receipt in the caller's household (`receipt not \
+            found`), or the receipt has no attachment yet (`attachment not found`)",
+            body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn get_attachment(ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let mut conn = ctx.app.db.read().await?;
     if store::get_receipt(&mut conn, ctx.household_id(), &id)

@@ -139,21 +139,25 @@ pub struct NewReceiptInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReceiptBody {
-    #[schema(example = "Corner Grocer")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>, example = "Corner Grocer")]
     pub vendor: Option<String>,
     /// More than 0.
+    #[schema(value_type = crate::openapi::schemas::PositiveMoneyInput)]
     pub amount: DecimalInput,
     /// ISO 4217; default the household currency. Receipts in another currency are kept but
     /// cannot be posted to the ledger (`ledger_status: failed`).
+    #[schema(value_type = Option<crate::openapi::schemas::CurrencyCode>)]
     pub currency: Option<String>,
     /// Default today; not after today.
     pub date: Option<Day>,
-    #[schema(example = "groceries")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>, example = "groceries")]
     pub category: Option<String>,
-    #[schema(example = "card")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>, example = "card")]
     pub payment_method: Option<String>,
     /// Up to 20 tags of up to 50 characters; compared case-insensitively.
+    #[schema(value_type = Option<Vec<crate::openapi::schemas::NonBlank50>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text500>)]
     pub file_ref: Option<String>,
     /// Default true: record the receipt as a ledger expense.
     pub post_to_ledger: Option<bool>,

@@ -63,8 +63,10 @@ pub async fn push_schedule_reminders(
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -41,8 +41,10 @@ pub struct ListEventsQuery {
     /// Only events of this kind.
     pub kind: Option<Kind>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -130,8 +132,10 @@ pub struct OccurrencesQuery {
     /// Only occurrences of events of this kind.
     pub kind: Option<Kind>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

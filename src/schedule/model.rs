@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money::{Currency, Money};
 use crate::domain::recurrence::{Rule, Series};
-use crate::domain::{Day, DecimalInput, Patch, Qty, text};
+use crate::domain::{Day, DecimalInput, Patch, Qty, WholeNumber, text};
 use crate::error::{ApiError, FieldError};
 
 pub const TITLE_MAX: usize = 200;
@@ -138,22 +138,27 @@ fn remind_days(value: i64) -> Result<i64, FieldError> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
-    #[schema(example = "Weekly groceries", min_length = 1, max_length = 200)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Weekly groceries")]
     pub title: String,
     /// Default `other`.
     pub kind: Option<Kind>,
     pub date: Day,
-    #[schema(example = "FREQ=WEEKLY;BYDAY=SA")]
+    #[schema(value_type = Option<crate::openapi::schemas::RecurrenceRuleOrBlank>)]
     pub rrule: Option<String>,
+    /// The last day of the series; not before `date`.
     pub until: Option<Day>,
-    #[schema(example = "Milk")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>, example = "Milk")]
     pub item_name: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
     pub inv_id: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub notes: Option<String>,
     /// 0–365, default 1.
-    pub remind_days_before: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 365)]
+    pub remind_days_before: Option<WholeNumber>,
 }
 
 impl NewEvent {
@@ -172,7 +177,9 @@ impl NewEvent {
                 .transpose()?,
             inv_id: self.inv_id,
             notes: text::optional("notes", self.notes.as_deref(), NOTES_MAX)?,
-            remind_days_before: remind_days(self.remind_days_before.unwrap_or(REMIND_DEFAULT))?,
+            remind_days_before: remind_days(
+                self.remind_days_before.map_or(REMIND_DEFAULT, |d| d.0),
+            )?,
         };
         Ok(fields.checked()?)
     }
@@ -183,38 +190,40 @@ impl NewEvent {
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200)]
     pub title: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Kind>)]
+    #[schema(value_type = Kind)]
     pub kind: Patch<Kind>,
     #[serde(default)]
-    #[schema(value_type = Option<Day>)]
+    #[schema(value_type = Day)]
     pub date: Patch<Day>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::RecurrenceRuleOrBlank>)]
     pub rrule: Patch<String>,
+    /// Not before `date`.
     #[serde(default)]
     #[schema(value_type = Option<Day>)]
     pub until: Patch<Day>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>)]
     pub item_name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Patch<DecimalInput>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub inv_id: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text2000>)]
     pub notes: Patch<String>,
+    /// 0–365.
     #[serde(default)]
-    #[schema(value_type = Option<i64>)]
-    pub remind_days_before: Patch<i64>,
+    #[schema(value_type = i64, minimum = 0, maximum = 365)]
+    pub remind_days_before: Patch<WholeNumber>,
 }
 
 fn required<T>(field: &str, patch: Patch<T>, current: T) -> Result<T, FieldError> {
@@ -274,8 +283,12 @@ impl EventPatch {
             inv_id: self.inv_id.apply(current.inv_id),
             notes: optional_text("notes", self.notes, current.notes, NOTES_MAX)?,
             remind_days_before: match self.remind_days_before {
-                Patch::Set(days) => remind_days(days)?,
-                other => required("remind_days_before", other, current.remind_days_before)?,
+                Patch::Set(days) => remind_days(days.0)?,
+                other => required(
+                    "remind_days_before",
+                    other.map(|d| d.0),
+                    current.remind_days_before,
+                )?,
             },
         };
         Ok(fields.checked()?)

@@ -19,8 +19,10 @@ use crate::reply::Reply;
 #[into_params(parameter_in = Query)]
 pub struct QuickAddQuery {
     /// What to buy (required unless a JSON body is sent).
+    #[param(value_type = Option<crate::openapi::schemas::NonBlank200>, inline)]
     pub name: Option<String>,
     /// Estimated cost of the one unit added.
+    #[param(value_type = Option<crate::openapi::schemas::MoneyInput>, inline)]
     pub est_total: Option<DecimalInput>,
 }
 
@@ -98,8 +100,10 @@ pub async fn generate_from_inventory(
 pub struct NeedsQuery {
     /// Look at need occurrences dated today … today + this many days, 0–365
     /// (default: the household's `needs_horizon_days`).
+    #[param(minimum = 0, maximum = 365)]
     pub within_days: Option<i64>,
     /// Create at most this many items, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -147,8 +151,10 @@ pub async fn create_preset(ctx: Ctx, Json(body): Json<NewPreset>) -> Result<Resp
 #[into_params(parameter_in = Query)]
 pub struct ListPresetsQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -49,8 +49,10 @@ pub struct ListItemsQuery {
     /// Only items with this status (e.g. `open`: the list itself).
     pub status: Option<Status>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

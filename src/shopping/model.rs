@@ -127,6 +127,16 @@ impl ItemFields {
         est_total(self.qty, self.est_unit_cost)
     }
 
+    /// For items the generators make from other records (an inventory item's reorder quantity
+    /// and cost, a need's quantity and cost): an estimate whose total cannot be represented is
+    /// left out rather than stored, so the list's totals stay sums of real amounts.
+    pub fn with_representable_estimate(mut self) -> ItemFields {
+        if self.est_total().is_some_and(|t| t.minor() > MAX_MINOR) {
+            self.est_unit_cost = None;
+        }
+        self
+    }
+
     /// Rules between fields: the derived total must be a representable amount.
     fn checked(self) -> Result<ItemFields, FieldError> {
         if self.est_total().is_some_and(|t| t.minor() > MAX_MINOR) {
@@ -168,13 +178,16 @@ impl NewShopping {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewShoppingItem {
-    #[schema(example = "Oat milk", min_length = 1, max_length = 200)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Oat milk")]
     pub name: String,
     /// More than 0; default 1.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Option<DecimalInput>,
-    #[schema(example = "l")]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>, example = "l")]
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
     /// The inventory item this restocks.
     pub inv_id: Option<String>,
@@ -206,19 +219,19 @@ impl NewShoppingItem {
 #[serde(deny_unknown_fields)]
 pub struct ShoppingPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200)]
     pub name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = crate::openapi::schemas::PositiveQtyInput)]
     pub qty: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub unit: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<DecimalInput>)]
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Patch<DecimalInput>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -269,10 +282,10 @@ impl ShoppingPatch {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickAdd {
-    #[schema(example = "milk")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "milk")]
     pub name: String,
     /// Becomes the unit cost of the one unit added.
-    #[schema(value_type = Option<DecimalInput>, example = "4.50")]
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>, example = "4.50")]
     pub est_total: Option<DecimalInput>,
 }
 
@@ -358,6 +371,23 @@ mod tests {
             category: None,
             inv_id: None,
         }
+    }
+
+    #[test]
+    fn generated_items_keep_only_representable_estimates() {
+        let huge = ItemFields {
+            qty: q("1000000000000"),
+            est_unit_cost: Some(usd("10000000000000")),
+            ..fields("Flour")
+        };
+        assert_eq!(huge.with_representable_estimate().est_unit_cost, None);
+        let fine = ItemFields {
+            qty: q("2"),
+            est_unit_cost: Some(usd("3.50")),
+            ..fields("Flour")
+        };
+        let kept = fine.clone().with_representable_estimate();
+        assert_eq!(kept, fine);
     }
 
     #[test]

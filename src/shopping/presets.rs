@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{ItemFields, NewShoppingItem, SHORT_TEXT_MAX, est_total};
 use crate::domain::money::{Currency, Money};
 use crate::domain::text::{self, normalize_name};
-use crate::domain::{DecimalInput, Qty};
+use crate::domain::{DecimalInput, ObjectOnly, Qty};
 use crate::error::{ApiError, FieldError};
 
 /// Most items one preset may hold.
@@ -62,22 +62,27 @@ impl PresetItem {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPreset {
-    #[schema(example = "Weekly basics", min_length = 1, max_length = 100)]
+    #[schema(value_type = crate::openapi::schemas::NonBlank100, example = "Weekly basics")]
     pub name: String,
     /// 1–200 items with distinct names.
-    pub items: Vec<NewPresetItem>,
+    #[schema(value_type = Vec<NewPresetItem>, min_items = 1, max_items = 200)]
+    pub items: Vec<ObjectOnly<NewPresetItem>>,
 }
 
 /// One line of a new preset.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPresetItem {
-    #[schema(example = "Bread")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank200, example = "Bread")]
     pub name: String,
     /// More than 0; default 1.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveQtyInput>)]
     pub qty: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::MoneyInput>)]
     pub est_unit_cost: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
 }
 
@@ -108,7 +113,7 @@ impl NewPreset {
             ));
         }
         let mut items: Vec<ItemFields> = Vec::with_capacity(self.items.len());
-        for (index, item) in self.items.into_iter().enumerate() {
+        for (index, ObjectOnly(item)) in self.items.into_iter().enumerate() {
             let fields = NewShoppingItem {
                 name: item.name,
                 qty: item.qty,

@@ -98,10 +98,14 @@ pub async fn check_gate(
 #[serde(deny_unknown_fields)]
 pub struct BoughtBody {
     /// What it cost; default the item's `est_total`.
+    #[schema(value_type = Option<crate::openapi::schemas::PositiveMoneyInput>)]
     pub actual_total: Option<DecimalInput>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text200>)]
     pub vendor: Option<String>,
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub payment_method: Option<String>,
     /// Default the item's category.
+    #[schema(value_type = Option<crate::openapi::schemas::Text100>)]
     pub category: Option<String>,
     /// Default today; not after today.
     pub bought_on: Option<Day>,

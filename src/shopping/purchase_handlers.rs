@@ -46,6 +46,7 @@ pub async fn mark_bought(
 pub struct RequestApprovalsQuery {
     /// Items with `est_total` at or above this need an approval; default the household's
     /// `big_spend_threshold`.
+    #[param(value_type = Option<crate::openapi::schemas::MoneyInput>, inline)]
     pub threshold: Option<DecimalInput>,
 }
 

@@ -240,7 +240,8 @@ pub async fn generate_from_inventory(
                     est_unit_cost: stocked.est_unit_cost,
                     category: stocked.category,
                     inv_id: Some(item.id.clone()),
-                },
+                }
+                .with_representable_estimate(),
                 Source::Inventory,
             )
         })
@@ -309,7 +310,8 @@ pub async fn generate_from_needs(
                     est_unit_cost: event.est_unit_cost,
                     category: None,
                     inv_id: event.inv_id,
-                },
+                }
+                .with_representable_estimate(),
                 source: Source::Needs,
                 schedule_event_id: Some(event.id),
                 need_date: Some(due.date),

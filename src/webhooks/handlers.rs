@@ -45,8 +45,10 @@ pub async fn create_webhook(ctx: Ctx, Json(body): Json<NewWebhook>) -> Result<Re
 #[into_params(parameter_in = Query)]
 pub struct ListWebhooksQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -94,8 +96,10 @@ pub async fn delete_webhook(ctx: Ctx, Path(id): Path<String>) -> Result<Response
 pub struct ListDeliveriesQuery {
     pub status: Option<DeliveryStatus>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::Cursor>, inline)]
     pub cursor: Option<String>,
 }
 

@@ -59,11 +59,16 @@ pub struct CreatedWebhook {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// An absolute `http` or `https` URL with a host, without user info or fragment.
-    #[schema(example = "https://example.org/hooks/valhalla")]
+    /// An absolute `http` or `https` URL: a host name, IPv4 or IPv6 address, an optional port,
+    /// a path and a query; no user info or fragment; at most 2048 characters.
+    #[schema(
+        value_type = crate::openapi::schemas::WebhookUrl,
+        example = "https://example.org/hooks/valhalla"
+    )]
     pub url: String,
     /// One or more of `reminder.created`, `approval.requested`.
-    #[schema(example = json!(["approval.requested", "reminder.created"]))]
+    #[schema(value_type = Vec<crate::openapi::schemas::WebhookEvent>, min_items = 1,
+        example = json!(["approval.requested", "reminder.created"]))]
     pub events: Vec<String>,
 }
 
@@ -88,9 +93,40 @@ impl NewWebhook {
     }
 }
 
-/// Accepts an absolute `http`/`https` URL with a host and no user info or fragment, of at
-/// most [`URL_MAX`] bytes. Answers the URL as it will be called (normalised by the parser,
-/// e.g. a lower-case host and a `/` path when none was given).
+/// The URLs a webhook may have: `http` or `https`; a host name (labels of letters, digits and
+/// single hyphens, each starting with a letter), a dotted IPv4 address or a bracketed IPv6 one;
+/// an optional port; a path and a query of RFC 3986 characters (percent-escapes allowed). No
+/// user info, no fragment. The OpenAPI document states the same pattern, so what it promises
+/// and what is accepted are one grammar.
+pub fn url_pattern() -> String {
+    let label = "[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*";
+    let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    let h = "[0-9A-Fa-f]{1,4}";
+    let ipv6 = format!(
+        "({h}:){{7}}{h}|({h}:){{1,7}}:|({h}:){{1,6}}:{h}|({h}:){{1,5}}(:{h}){{1,2}}\
+         |({h}:){{1,4}}(:{h}){{1,3}}|({h}:){{1,3}}(:{h}){{1,4}}|({h}:){{1,2}}(:{h}){{1,5}}\
+         |{h}:(:{h}){{1,6}}|:((:{h}){{1,7}}|:)"
+    );
+    let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}\
+                |[1-9][0-9]{0,3}|0)";
+    let chars = "[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2}";
+    format!(
+        "^https?://({label}(\\.{label})*|{octet}(\\.{octet}){{3}}|\\[({ipv6})\\])\
+         (:{port})?(/({chars})*)?(\\?({chars}|\\?)*)?$"
+    )
+}
+
+fn url_grammar() -> &'static regex::Regex {
+    static GRAMMAR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    GRAMMAR.get_or_init(|| {
+        regex::Regex::new(&url_pattern())
+            .unwrap_or_else(|e| unreachable!("the URL pattern is a valid regex: {e}"))
+    })
+}
+
+/// Accepts an absolute `http`/`https` URL of [`url_pattern`]'s form, of at most [`URL_MAX`]
+/// bytes. Answers the URL as it will be called (normalised by the parser, e.g. a lower-case
+/// host and a `/` path when none was given).
 pub fn validate_url(text: &str) -> Result<String, FieldError> {
     let bad = |message: &str| FieldError::new("url", message);
     if text.len() > URL_MAX {
@@ -116,11 +152,13 @@ pub fn validate_url(text: &str) -> Result<String, FieldError> {
     if url.fragment().is_some() {
         return Err(bad("must not contain a fragment (#…)"));
     }
-    let normalised = String::from(url);
-    if normalised.len() > URL_MAX {
-        return Err(bad(&format!("must be at most {URL_MAX} characters")));
+    if !url_grammar().is_match(text) {
+        return Err(bad(
+            "must be a plain http(s) URL: a host name or address, an optional port, then a \
+             path and query of RFC 3986 characters",
+        ));
     }
-    Ok(normalised)
+    Ok(String::from(url))
 }
 
 /// Accepts one or more known events; duplicates are dropped (first occurrence kept).
@@ -424,6 +462,32 @@ mod tests {
             "http://127.0.0.1:8080/"
         );
         assert!(validate_url("http://[::1]:9000/in").is_ok());
+    }
+
+    #[test]
+    fn the_grammar_takes_hosts_addresses_ports_paths_and_queries() {
+        for good in [
+            "http://localhost",
+            "https://hooks.example.org:8443/in/valhalla?key=a%20b&x=1",
+            "http://10.0.0.7:9/in",
+            "http://[2001:db8::1]/x",
+            "http://[::]:0/",
+            "https://a-b.c/p;q=1/@here?what=*&who=!",
+        ] {
+            assert!(url_grammar().is_match(good), "{good}");
+            assert!(validate_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://xn--a/",
+            "http://256.0.0.1/",
+            "http://a:65536/",
+            "http://a/%zz",
+            "http://a/x y",
+            "http://[1::2::3]/",
+            "HTTP://a/",
+        ] {
+            assert!(validate_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

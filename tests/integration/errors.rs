@@ -14,6 +14,9 @@ backend_tests!(
     wrong_content_type_is_415,
     unknown_routes_and_methods_are_problems,
     out_of_range_values_are_400,
+    bodies_are_json_objects,
+    whole_numbers_may_carry_a_zero_fraction,
+    made_up_cursors_start_a_page_somewhere,
 );
 
 async fn malformed_json_is_400(app: TestApp) {
@@ -105,7 +108,7 @@ async fn bad_query_strings_name_the_parameter(app: TestApp) {
         ("limit=-1", "limit"),
         ("low=maybe", "low"),
         ("cursor=%%%", "cursor"),
-        ("cursor=bm90IGEgY3Vyc29y", "cursor"),
+        ("cursor=abcde", "cursor"),
         ("sort=name", "sort"),
     ] {
         let resp = owner.get(&format!("/core/inventory?{query}")).await;
@@ -211,4 +214,93 @@ async fn out_of_range_values_are_400(app: TestApp) {
     let settings = owner.get("/core/household/settings").await;
     assert_eq!(settings.body["timezone"], "UTC");
     assert_eq!(settings.body["version"], 1);
+}
+
+async fn bodies_are_json_objects(app: TestApp) {
+    let owner = app.owner();
+    let item = owner
+        .post("/core/inventory", &json!({"name": "Milk", "qty": 2}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // serde alone would fill the (all-optional) body from an array of its field values.
+    let out_of = format!("/core/inventory/{item}/out_of");
+    for raw in ["[null, null]", "[]", "7", "\"x\""] {
+        let resp = owner
+            .request(reqwest::Method::POST, &out_of)
+            .raw("application/json", raw)
+            .send()
+            .await;
+        assert_eq!(resp.expect_problem(400), ["body"], "{raw}");
+    }
+    let policy = owner
+        .request(reqwest::Method::PUT, "/core/cone/policy")
+        .raw(
+            "application/json",
+            r#"{"categories": {"food": [null, "5"]}}"#,
+        )
+        .send()
+        .await;
+    assert_eq!(policy.expect_problem(400), ["categories.food"]);
+    let preset = owner
+        .post(
+            "/core/shopping/presets",
+            &json!({"name": "Basics", "items": [["Bread", 1]]}),
+        )
+        .await;
+    assert_eq!(preset.expect_problem(400), ["items[0]"]);
+    let plan = owner
+        .post(
+            "/core/heimdall/plan",
+            &json!({"action": "forecast.rollup", "params": [null, null]}),
+        )
+        .await;
+    assert_eq!(plan.expect_problem(400), ["params"]);
+    assert_eq!(
+        owner.get(&format!("/core/inventory/{item}")).await.body["qty"],
+        "2"
+    );
+}
+
+async fn whole_numbers_may_carry_a_zero_fraction(app: TestApp) {
+    let owner = app.owner();
+    let event = owner
+        .post(
+            "/core/schedule",
+            &json!({"title": "Bins", "date": "2026-12-01", "remind_days_before": 2.0}),
+        )
+        .await;
+    assert_eq!(event.expect(201)["remind_days_before"], 2);
+    let fraction = owner
+        .post(
+            "/core/schedule",
+            &json!({"title": "Bins", "date": "2026-12-01", "remind_days_before": 2.5}),
+        )
+        .await;
+    assert_eq!(fraction.expect_problem(400), ["remind_days_before"]);
+}
+
+async fn made_up_cursors_start_a_page_somewhere(app: TestApp) {
+    let owner = app.owner();
+    for name in ["Apples", "Milk", "Tea"] {
+        owner
+            .post("/core/inventory", &json!({"name": name}))
+            .await
+            .expect(201);
+    }
+    // "bWlsaw" is base64url for "milk": the page starts after that name.
+    let page = owner.get("/core/inventory?cursor=bWlsaw").await;
+    let names: Vec<&str> = page.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Milk", "Tea"]);
+    for bad in ["not%20base64", "abcde"] {
+        let resp = owner.get(&format!("/core/inventory?cursor={bad}")).await;
+        assert_eq!(resp.expect_problem(400), ["cursor"], "{bad}");
+    }
 }

@@ -9,6 +9,7 @@ backend_tests!(
     health_and_readiness,
     metrics_count_requests_per_route,
     openapi_documents_every_route,
+    openapi_states_the_servers_rules,
     docs_page_is_served,
 );
 
@@ -95,4 +96,63 @@ async fn docs_page_is_served(app: TestApp) {
     page.expect(200);
     assert!(page.content_type().starts_with("text/html"));
     assert!(page.text.to_lowercase().contains("swagger"));
+}
+
+/// A few of the rules the server enforces, as the document states them (the API fuzzer checks
+/// them all; this keeps the shapes from drifting between fuzzing runs).
+async fn openapi_states_the_servers_rules(app: TestApp) {
+    let doc = app.anonymous().get("/openapi.json").await;
+    let doc = doc.expect(200);
+    let schemas = &doc["components"]["schemas"];
+    let params = doc["paths"]["/core/inventory"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["schema"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            param("limit")["minimum"].clone(),
+            param("limit")["maximum"].clone()
+        ),
+        (json!(1), json!(500))
+    );
+    assert!(param("cursor")["pattern"].is_string());
+    // Names: not blank, at most 200 characters.
+    assert_eq!(
+        schemas["NewItem"]["properties"]["name"]["$ref"],
+        "#/components/schemas/NonBlank200"
+    );
+    assert_eq!(schemas["NonBlank200"]["maxLength"], 200);
+    assert!(schemas["NonBlank200"]["pattern"].is_string());
+    // Amounts: a decimal string or a number on the cent grid, more than 0 where required.
+    let positive = &schemas["PositiveMoneyInput"]["oneOf"];
+    assert!(positive[0]["pattern"].is_string());
+    assert_eq!(positive[1]["exclusiveMinimum"], 0);
+    assert_eq!(positive[1]["multipleOf"], 0.01);
+    // cone/decide: a target is both fields or neither.
+    assert_eq!(
+        schemas["DecideRequest"]["allOf"][1]["oneOf"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Heimdall: one body shape per action, each naming its parameters.
+    let shapes = schemas["DoBody"]["oneOf"].as_array().unwrap();
+    assert_eq!(shapes.len(), 13);
+    let bought = shapes
+        .iter()
+        .find(|s| s["properties"]["action"]["enum"] == json!(["shopping.bought"]))
+        .unwrap();
+    assert_eq!(
+        bought["properties"]["params"]["$ref"],
+        "#/components/schemas/BoughtParams"
+    );
+    let required = bought["required"].as_array().unwrap();
+    assert!(required.contains(&json!("params")) && required.contains(&json!("mode")));
 }

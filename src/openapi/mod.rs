@@ -9,6 +9,8 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
 
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem};
 
+pub mod schemas;
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
