@@ -351,8 +351,9 @@ fn rank(
     let end = ranking.end;
     let window_days = ranking.window_days;
     let start = end - i32::try_from(window_days).unwrap_or(MAX_WINDOW);
-    // Max-heap on (days left ×100, name key, id): the worst kept candidate is on top.
-    let mut heap: BinaryHeap<(i128, &str, &str)> = BinaryHeap::with_capacity(limit + 1);
+    // Max-heap on (days left ×100, name key, id; then the slot, which ids already decide):
+    // the worst kept candidate is on top.
+    let mut heap: BinaryHeap<(i128, &str, &str, usize)> = BinaryHeap::with_capacity(limit + 1);
     for (slot, &key) in ranking.keys.iter().enumerate() {
         if key == UNUSED {
             continue;
@@ -364,7 +365,7 @@ fn rank(
         let Some(item) = state.slots[slot].as_ref() else {
             continue;
         };
-        let candidate = (key, item.name_key.as_str(), item.id.as_str());
+        let candidate = (key, item.name_key.as_str(), item.id.as_str(), slot);
         if heap.len() < limit {
             heap.push(candidate);
         } else if heap.peek().is_some_and(|worst| candidate < *worst) {
@@ -374,8 +375,8 @@ fn rank(
     }
     heap.into_sorted_vec()
         .into_iter()
-        .filter_map(|(_, _, id)| {
-            let item = state.slots[*state.slot_of.get(id)?].as_ref()?;
+        .filter_map(|(_, _, id, slot)| {
+            let item = state.slots[slot].as_ref()?;
             Some(Forecast::build(
                 id,
                 &item.name,
