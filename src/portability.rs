@@ -28,7 +28,6 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "inventory_items",
     "usage_events",
     "forecast_counters",
-    "usage_daily",
     "forecast_tombstones",
     "schedule_events",
     "shopping_items",
@@ -50,6 +49,9 @@ pub const HOUSEHOLD_TABLES: &[&str] = &[
     "webhooks",
     "webhook_deliveries",
 ];
+
+/// Tables of earlier versions whose rows were derived from others: skipped when imported.
+pub const DERIVED_TABLES: &[&str] = &["usage_daily"];
 
 /// Tables not exported: installation-wide, secret, or short-lived (a cache, web sessions and
 /// one-time sign-in links).
@@ -200,7 +202,7 @@ pub async fn import(db: &Db, document: &serde_json::Value) -> Result<(String, u6
         .and_then(|t| t.as_object())
         .ok_or_else(|| invalid("the document has no tables"))?;
     for name in tables.keys() {
-        if !HOUSEHOLD_TABLES.contains(&name.as_str()) {
+        if !HOUSEHOLD_TABLES.contains(&name.as_str()) && !DERIVED_TABLES.contains(&name.as_str()) {
             return Err(invalid(format!("unknown table {name}")));
         }
     }

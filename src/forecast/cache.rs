@@ -55,10 +55,22 @@ struct ItemState {
 }
 
 impl ItemState {
-    fn set_day(&mut self, total: DayTotal) {
-        match self.days.binary_search_by_key(&total.day, |d| d.day) {
-            Ok(i) => self.days[i] = total,
-            Err(i) => self.days.insert(i, total),
+    /// Adds one usage event to its day's total.
+    fn add_usage(&mut self, day: i32, qty: i64) {
+        match self.days.binary_search_by_key(&day, |d| d.day) {
+            Ok(i) => {
+                let total = &mut self.days[i];
+                total.qty += qty;
+                total.events = total.events.saturating_add(1);
+            }
+            Err(i) => self.days.insert(
+                i,
+                DayTotal {
+                    qty,
+                    day,
+                    events: 1,
+                },
+            ),
         }
     }
 
@@ -294,8 +306,9 @@ async fn refresh(
         state.horizon = keep_after;
     }
     let mut touched = Vec::new();
-    // Items first, then their daily totals, then deletions: a row newer than `latest` may be
-    // read now and again next time; both are overwrites, so that is harmless.
+    // Items first, then usage, then deletions. An item row newer than `latest` may be read now
+    // and again next time, which is harmless (both are overwrites); usage is added, so exactly
+    // the events of `(since, latest]` are read, each once.
     for row in store::items_changed_since(conn, household_id, since).await? {
         let slot = state.slot_for(row.id);
         let item = state.slots[slot].as_mut().expect("slot_for fills the slot");
@@ -306,15 +319,11 @@ async fn refresh(
     }
     let from = NaiveDate::from_num_days_from_ce_opt(state.horizon).unwrap_or(NaiveDate::MIN);
     let (slots, slot_of) = (&mut state.slots, &state.slot_of);
-    store::each_daily_changed_since(conn, household_id, since, from, |row| {
+    store::each_usage_between(conn, household_id, since, latest, from, |row| {
         if let Some(&slot) = slot_of.get(&row.inv_id)
             && let Some(item) = slots[slot].as_mut()
         {
-            item.set_day(DayTotal {
-                day: day_number(row.day),
-                qty: row.qty_used,
-                events: u32::try_from(row.events).unwrap_or(u32::MAX),
-            });
+            item.add_usage(day_number(row.day), row.qty_used);
             if !full {
                 touched.push(slot);
             }
@@ -405,11 +414,7 @@ mod tests {
         item.name_key = name.to_lowercase();
         item.qty = qty;
         for (day, used) in days {
-            item.set_day(DayTotal {
-                day: day_number(d(day)),
-                qty: *used,
-                events: 1,
-            });
+            item.add_usage(day_number(d(day)), *used);
         }
     }
 
@@ -538,9 +543,7 @@ mod tests {
                             let it = kept.slots[slot].as_mut().unwrap();
                             it.name = format!("Item {}", item % 5);
                             it.name_key = it.name.to_lowercase();
-                            let day = end - i32::from(day);
-                            let prev = it.days.iter().find(|t| t.day == day).map_or(0, |t| t.qty);
-                            it.set_day(DayTotal { day, qty: prev + qty, events: 1 });
+                            it.add_usage(end - i32::from(day), qty);
                             touched.push(slot);
                         }
                         Change::Stock { item, qty } => {

@@ -1,4 +1,4 @@
-//! SQL for usage events, their daily aggregates and the forecast change feed.
+//! SQL for usage events and the forecast change feed.
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
@@ -34,47 +34,34 @@ pub async fn current_seq(conn: &mut AnyConnection, household_id: &str) -> Result
     Ok(row.map(|r| r.try_get("seq")).transpose()?.unwrap_or(0))
 }
 
-/// Records a usage event and adds it to the item's daily total, in the caller's transaction.
+/// Records a usage event in the caller's transaction, stamped with the change sequence that
+/// lets forecast state catch up on it.
 pub async fn insert_usage(
     conn: &mut AnyConnection,
     household_id: &str,
     event: &UsageEvent,
 ) -> Result<(), DbError> {
     let seq = next_seq(conn, household_id).await?;
-    let day = format_day(event.used_on);
     sqlx::query(
-        "INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO usage_events
+           (household_id, id, inv_id, qty_used, used_on, notes, source, created_at, seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(household_id)
     .bind(&event.id)
     .bind(&event.inv_id)
     .bind(event.qty_used.milli())
-    .bind(&day)
+    .bind(format_day(event.used_on))
     .bind(event.notes.clone())
     .bind(event.source.as_str())
     .bind(&event.created_at)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO usage_daily (household_id, inv_id, day, qty_used, events, seq)
-         VALUES ($1, $2, $3, $4, 1, $5)
-         ON CONFLICT (household_id, inv_id, day) DO UPDATE SET
-           qty_used = usage_daily.qty_used + excluded.qty_used,
-           events = usage_daily.events + 1,
-           seq = excluded.seq",
-    )
-    .bind(household_id)
-    .bind(&event.inv_id)
-    .bind(&day)
-    .bind(event.qty_used.milli())
     .bind(seq)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Remembers that an item is gone (its daily rows go with it by cascade).
+/// Remembers that an item is gone (its usage events go with it by cascade).
 pub async fn record_tombstone(
     conn: &mut AnyConnection,
     household_id: &str,
@@ -103,9 +90,9 @@ pub async fn window_usage(
 ) -> Result<WindowUsage, DbError> {
     let row = sqlx::query(
         "SELECT CAST(COALESCE(SUM(qty_used), 0) AS BIGINT) AS used,
-                CAST(COALESCE(SUM(events), 0) AS BIGINT) AS events
-         FROM usage_daily
-         WHERE household_id = $1 AND inv_id = $2 AND day > $3 AND day <= $4",
+                CAST(COUNT(*) AS BIGINT) AS events
+         FROM usage_events
+         WHERE household_id = $1 AND inv_id = $2 AND used_on > $3 AND used_on <= $4",
     )
     .bind(household_id)
     .bind(inv_id)
@@ -143,40 +130,42 @@ pub async fn items_changed_since(
     .await?)
 }
 
-/// A day's usage total for one item.
+/// One usage event as the forecast state needs it.
 #[derive(Debug, Clone)]
-pub struct DailyRow {
+pub struct UsageRow {
     pub inv_id: String,
     pub day: NaiveDate,
     pub qty_used: i64,
-    pub events: i64,
 }
 
-/// Calls `visit` for each daily total changed after `since` with `day > from` (all of them for
-/// `since < 0`). Rows are streamed, not collected: a full load may be millions of rows.
-pub async fn each_daily_changed_since(
+/// Calls `visit` for each usage event with a change sequence in `(since, upto]` and
+/// `used_on > from`. Sequence order is commit order and events never change, so these are
+/// exactly the events committed between the two points, whatever else commits meanwhile. Rows
+/// are streamed, not collected: a full load may be millions of rows.
+pub async fn each_usage_between(
     conn: &mut AnyConnection,
     household_id: &str,
     since: i64,
+    upto: i64,
     from: NaiveDate,
-    mut visit: impl FnMut(DailyRow),
+    mut visit: impl FnMut(UsageRow),
 ) -> Result<(), DbError> {
     let mut rows = sqlx::query(
-        "SELECT inv_id, day, qty_used, events FROM usage_daily
-         WHERE household_id = $1 AND seq > $2 AND day > $3",
+        "SELECT inv_id, used_on, qty_used FROM usage_events
+         WHERE household_id = $1 AND seq > $2 AND seq <= $3 AND used_on > $4",
     )
     .bind(household_id)
     .bind(since)
+    .bind(upto)
     .bind(format_day(from))
     .fetch(conn);
     while let Some(row) = rows.try_next().await? {
-        let day: String = row.try_get("day")?;
+        let day: String = row.try_get("used_on")?;
         let Ok(day) = parse_day(&day) else { continue };
-        visit(DailyRow {
+        visit(UsageRow {
             inv_id: row.try_get("inv_id")?,
             day,
             qty_used: row.try_get("qty_used")?,
-            events: row.try_get("events")?,
         });
     }
     Ok(())
@@ -200,7 +189,7 @@ pub async fn tombstones_since(
 }
 
 #[derive(sqlx::FromRow)]
-struct UsageRow {
+struct EventRow {
     id: String,
     inv_id: String,
     qty_used: i64,
@@ -210,7 +199,7 @@ struct UsageRow {
     created_at: String,
 }
 
-impl UsageRow {
+impl EventRow {
     fn into_event(self) -> UsageEvent {
         UsageEvent {
             used_on: parse_day(&self.used_on).unwrap_or_default(),
@@ -231,7 +220,7 @@ pub async fn list_usage(
     inv_id: Option<&str>,
     page: &PageRequest,
 ) -> Result<Vec<UsageEvent>, DbError> {
-    let rows = sqlx::query_as::<_, UsageRow>(
+    let rows = sqlx::query_as::<_, EventRow>(
         "SELECT id, inv_id, qty_used, used_on, notes, source, created_at FROM usage_events
          WHERE household_id = $1
            AND ($2 IS NULL OR inv_id = $2)
@@ -246,5 +235,5 @@ pub async fn list_usage(
     .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(UsageRow::into_event).collect())
+    Ok(rows.into_iter().map(EventRow::into_event).collect())
 }

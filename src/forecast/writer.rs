@@ -3,13 +3,13 @@
 //!
 //! A durable commit costs a disk flush, and every statement costs a round trip to the database.
 //! The writer task takes every usage write waiting in its queue and stores the whole batch with a
-//! handful of multi-row statements per household (item check, idempotency keys, events, daily
-//! totals, one change-sequence step) and one commit. While one batch commits the next queues up,
+//! handful of multi-row statements per household (item check, idempotency keys, events, one
+//! change-sequence step) and one commit. While one batch commits the next queues up,
 //! so batches grow with load and add no delay when idle. If a bulk statement fails (say an item
 //! was deleted meanwhile), the batch is undone and its writes are retried one by one, so each
 //! request still gets its own exact answer.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -148,21 +148,13 @@ async fn write_batch(db: &Db, writes: &[UsageWrite]) -> Result<Vec<UsageOutcome>
             continue;
         }
         let seq = store::next_seq(conn, household_id).await?;
-        let stored = insert_events(conn, household_id, writes, &candidates).await?;
-        let mut accepted = Vec::with_capacity(stored.len());
+        let stored = insert_events(conn, household_id, writes, &candidates, seq).await?;
         for i in candidates {
-            if stored.contains(writes[i].event.id.as_str()) {
-                accepted.push(i);
+            outcomes[i] = Some(if stored.contains(writes[i].event.id.as_str()) {
+                UsageOutcome::Created(writes[i].reply.clone())
             } else {
-                outcomes[i] = Some(UsageOutcome::UnknownItem);
-            }
-        }
-        if accepted.is_empty() {
-            continue;
-        }
-        add_daily_totals(conn, household_id, writes, &accepted, seq).await?;
-        for i in accepted {
-            outcomes[i] = Some(UsageOutcome::Created(writes[i].reply.clone()));
+                UsageOutcome::UnknownItem
+            });
         }
     }
     tx.commit().await?;
@@ -302,23 +294,29 @@ async fn claim_keys(
     Ok(proceed)
 }
 
-/// Inserts the events whose item exists; returns the ids of those stored.
+/// Inserts the events whose item exists, stamped with the batch's change sequence; returns the
+/// ids of those stored.
 async fn insert_events(
     conn: &mut AnyConnection,
     household_id: &str,
     writes: &[UsageWrite],
     candidates: &[usize],
+    seq: i64,
 ) -> Result<HashSet<String>, DbError> {
     let rows = statement_rows(candidates.len());
     let sql = format!(
-        "INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at)
-         SELECT i.household_id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7
+        "INSERT INTO usage_events
+           (household_id, id, inv_id, qty_used, used_on, notes, source, created_at, seq)
+         SELECT i.household_id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6,
+                v.column7, $2
          FROM (VALUES {}) AS v
          JOIN inventory_items i ON i.household_id = $1 AND i.id = v.column2
          RETURNING id",
-        placeholders(rows, 7, 1)
+        placeholders(rows, 7, 2)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(household_id);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(household_id)
+        .bind(seq);
     for &i in candidates {
         let e = &writes[i].event;
         query = query
@@ -346,56 +344,6 @@ async fn insert_events(
         .iter()
         .map(|r| r.try_get::<String, _>("id"))
         .collect::<Result<_, _>>()?)
-}
-
-async fn add_daily_totals(
-    conn: &mut AnyConnection,
-    household_id: &str,
-    writes: &[UsageWrite],
-    accepted: &[usize],
-    seq: i64,
-) -> Result<(), DbError> {
-    // One row per (item, day): a statement may not update the same row twice.
-    let mut totals: HashMap<(&str, String), (i64, i64)> = HashMap::new();
-    for &i in accepted {
-        let e = &writes[i].event;
-        let entry = totals
-            .entry((e.inv_id.as_str(), format_day(e.used_on)))
-            .or_default();
-        entry.0 += e.qty_used.milli();
-        entry.1 += 1;
-    }
-    let rows = statement_rows(totals.len());
-    let sql = format!(
-        "INSERT INTO usage_daily (household_id, inv_id, day, qty_used, events, seq)
-         SELECT $1, v.column1, v.column2, v.column3, v.column4, $2 FROM (VALUES {}) AS v
-         WHERE v.column1 IS NOT NULL
-         ON CONFLICT (household_id, inv_id, day) DO UPDATE SET
-           qty_used = usage_daily.qty_used + excluded.qty_used,
-           events = usage_daily.events + excluded.events,
-           seq = excluded.seq",
-        placeholders(rows, 4, 2)
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(household_id)
-        .bind(seq);
-    let filled = totals.len();
-    for ((inv_id, day), (qty, events)) in totals {
-        query = query
-            .bind(Some(inv_id))
-            .bind(Some(day))
-            .bind(Some(qty))
-            .bind(Some(events));
-    }
-    for _ in filled..rows {
-        query = query
-            .bind(None::<&str>)
-            .bind(None::<String>)
-            .bind(None::<i64>)
-            .bind(None::<i64>);
-    }
-    query.execute(conn).await?;
-    Ok(())
 }
 
 /// The slow path: one write in its own transaction.

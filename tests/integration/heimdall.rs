@@ -179,7 +179,6 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
     for table in [
         "inventory_items",
         "usage_events",
-        "usage_daily",
         "forecast_counters",
         "shopping_items",
         "schedule_events",

@@ -11,6 +11,7 @@ backend_tests!(
     every_table_is_exported_or_left_out_on_purpose,
     export_import_export_gives_the_same_document,
     backup_is_a_consistent_copy,
+    an_export_of_the_earlier_usage_layout_imports,
 );
 
 fn valhalla(args: &[&str], db_url: &str) -> std::process::Output {
@@ -214,6 +215,87 @@ async fn export_import_export_gives_the_same_document(app: TestApp) {
             .status
             .success()
     );
+}
+
+/// An export from before usage events carried a change sequence (it holds the daily totals
+/// table of that layout, and events without `seq`) still imports, and the forecast of the
+/// imported household sees its usage.
+async fn an_export_of_the_earlier_usage_layout_imports(app: TestApp) {
+    let owner = app.owner();
+    let milk = owner.create_item(json!({"name": "Milk", "qty": "6"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (qty, day) in [
+        ("1", "2026-11-20"),
+        ("2", "2026-11-24"),
+        ("3", "2026-11-24"),
+    ] {
+        owner
+            .post(
+                "/core/forecast/usage",
+                &json!({"inv_id": milk, "qty_used": qty, "used_on": day}),
+            )
+            .await
+            .expect(201);
+    }
+    let expected = owner.get(&format!("/core/forecast/inventory/{milk}")).await;
+    assert_eq!(expected.body["burn_rate_per_day"], "0.2000");
+    assert_eq!(expected.body["events_in_window"], 3);
+    assert_eq!(expected.body["days_left"], "30.00");
+
+    let export = valhalla(&["export", "--household", "Home"], &app.database_url);
+    assert!(export.status.success());
+    let doc: Value = serde_json::from_slice(&export.stdout).unwrap();
+    // The same household under another id and name, in the earlier layout.
+    let old_id = doc["tables"]["households"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new_id = uuid::Uuid::now_v7().to_string();
+    let mut doc: Value = serde_json::from_str(
+        &serde_json::to_string(&doc)
+            .unwrap()
+            .replace(&old_id, &new_id),
+    )
+    .unwrap();
+    doc["tables"]["households"][0]["name"] = json!("Cabin");
+    for event in doc["tables"]["usage_events"].as_array_mut().unwrap() {
+        assert!(event.as_object_mut().unwrap().remove("seq").is_some());
+    }
+    doc["tables"]["usage_daily"] = json!([
+        {"household_id": new_id, "inv_id": milk, "day": "2026-11-20", "qty_used": 1000, "events": 1, "seq": 2},
+        {"household_id": new_id, "inv_id": milk, "day": "2026-11-24", "qty_used": 5000, "events": 2, "seq": 4},
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cabin.json");
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let imported = valhalla(&["import", &path.display().to_string()], &app.database_url);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let cabin = app.member_of("Cabin", "carl", Role::Owner).await;
+    let forecast = cabin.get(&format!("/core/forecast/inventory/{milk}")).await;
+    assert_eq!(forecast.body["burn_rate_per_day"], "0.2000");
+    assert_eq!(forecast.body["events_in_window"], 3);
+    assert_eq!(forecast.body["days_left"], "30.00");
+    let rollup = cabin.get("/core/forecast/rollup").await;
+    assert_eq!(rollup.body["items"][0]["inv_id"], milk.as_str());
+    assert_eq!(rollup.body["items"][0]["days_left"], "30.00");
+    // New usage on the copy is seen on top of the imported history.
+    cabin
+        .post(
+            "/core/forecast/usage",
+            &json!({"inv_id": milk, "qty_used": "6", "used_on": "2026-11-25"}),
+        )
+        .await
+        .expect(201);
+    let rollup = cabin.get("/core/forecast/rollup").await;
+    assert_eq!(rollup.body["items"][0]["days_left"], "15.00");
+    assert_eq!(rollup.body["items"][0]["events_in_window"], 4);
 }
 
 async fn backup_is_a_consistent_copy(app: TestApp) {

@@ -1,5 +1,5 @@
 //! Seeds a benchmark household straight into the database: items, usage events spread over the
-//! last year, and the daily aggregates and change counter the server keeps alongside them.
+//! last year (stamped with a change sequence), and the change counter the server keeps.
 
 use std::time::Instant;
 
@@ -74,9 +74,9 @@ pub async fn seed(database_url: &str, items: u64, events: u64, today: NaiveDate)
     .expect("seed items");
     let events_sql = format!(
         "WITH RECURSIVE s(n) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT n + 1 FROM s WHERE n + 1 < $2)
-         INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at)
+         INSERT INTO usage_events (household_id, id, inv_id, qty_used, used_on, notes, source, created_at, seq)
          SELECT $1, 'ev-' || n, 'item-' || ((n * 7919) % $5), 100 + (n * 31) % 900, {day_expr},
-           NULL, 'manual', $3 FROM s"
+           NULL, 'manual', $3, 1 FROM s"
     );
     sqlx::query(sqlx::AssertSqlSafe(events_sql))
         .bind(&household_id)
@@ -87,15 +87,6 @@ pub async fn seed(database_url: &str, items: u64, events: u64, today: NaiveDate)
         .execute(tx.conn())
         .await
         .expect("seed events");
-    sqlx::query(
-        "INSERT INTO usage_daily (household_id, inv_id, day, qty_used, events, seq)
-         SELECT household_id, inv_id, used_on, CAST(SUM(qty_used) AS BIGINT), COUNT(*), 1
-         FROM usage_events WHERE household_id = $1 GROUP BY household_id, inv_id, used_on",
-    )
-    .bind(&household_id)
-    .execute(tx.conn())
-    .await
-    .expect("seed daily totals");
     sqlx::query(
         "INSERT INTO forecast_counters (household_id, seq) VALUES ($1, 1)
          ON CONFLICT (household_id) DO UPDATE SET seq = 1",
