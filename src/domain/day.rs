@@ -17,7 +17,17 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
     if !shape_ok {
         return Err(format!("`{text}` is not a date in YYYY-MM-DD form"));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a valid date"))
+    // The shape is checked, so the fields are plain digits (no format-string parser: forecast
+    // state loads parse millions of these).
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range]
+            .iter()
+            .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+    };
+    i32::try_from(number(0..4))
+        .ok()
+        .and_then(|year| NaiveDate::from_ymd_opt(year, number(5..7), number(8..10)))
+        .ok_or_else(|| format!("`{text}` is not a valid date"))
 }
 
 /// A day from a request. Deserializes from `YYYY-MM-DD` only.
@@ -78,6 +88,18 @@ mod tests {
             "abcd-ef-gh",
         ] {
             assert!(parse_day(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The digit parser accepts exactly the days chrono's `%Y-%m-%d` accepts.
+        #[test]
+        fn parse_day_agrees_with_chrono(year in 0u32..10_000, month in 0u32..100, day in 0u32..100) {
+            let text = format!("{year:04}-{month:02}-{day:02}");
+            proptest::prop_assert_eq!(
+                parse_day(&text).ok(),
+                NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()
+            );
         }
     }
 

@@ -319,17 +319,28 @@ async fn refresh(
     }
     let from = NaiveDate::from_num_days_from_ce_opt(state.horizon).unwrap_or(NaiveDate::MIN);
     let (slots, slot_of) = (&mut state.slots, &state.slot_of);
-    store::each_usage_between(conn, household_id, since, latest, from, |row| {
-        if let Some(&slot) = slot_of.get(&row.inv_id)
-            && let Some(item) = slots[slot].as_mut()
-        {
-            item.add_usage(day_number(row.day), row.qty_used);
-            if !full {
+    if full {
+        store::each_item_usage_upto(conn, household_id, latest, from, |inv_id, events| {
+            if let Some(&slot) = slot_of.get(inv_id)
+                && let Some(item) = slots[slot].as_mut()
+            {
+                for (day, qty) in events {
+                    item.add_usage(day_number(day), qty);
+                }
+            }
+        })
+        .await?;
+    } else {
+        store::each_usage_between(conn, household_id, since, latest, from, |row| {
+            if let Some(&slot) = slot_of.get(&row.inv_id)
+                && let Some(item) = slots[slot].as_mut()
+            {
+                item.add_usage(day_number(row.day), row.qty_used);
                 touched.push(slot);
             }
-        }
-    })
-    .await?;
+        })
+        .await?;
+    }
     if full {
         for item in state.slots.iter_mut().flatten() {
             item.days.shrink_to_fit();

@@ -171,6 +171,38 @@ pub async fn each_usage_between(
     Ok(())
 }
 
+/// Calls `visit` with each item's usage committed up to sequence `upto` with `used_on > from`,
+/// one call per item. The database groups the events by item (from the item index alone), so
+/// a full load of millions of events crosses the driver as one row per item.
+pub async fn each_item_usage_upto(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    upto: i64,
+    from: NaiveDate,
+    mut visit: impl FnMut(&str, &mut dyn Iterator<Item = (NaiveDate, i64)>),
+) -> Result<(), DbError> {
+    let mut rows = sqlx::query(
+        "SELECT inv_id, string_agg(used_on || ' ' || qty_used, ',') AS usage
+         FROM usage_events
+         WHERE household_id = $1 AND seq <= $2 AND used_on > $3
+         GROUP BY inv_id",
+    )
+    .bind(household_id)
+    .bind(upto)
+    .bind(format_day(from))
+    .fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        let inv_id: String = row.try_get("inv_id")?;
+        let usage: String = row.try_get("usage")?;
+        let mut events = usage.split(',').filter_map(|event| {
+            let (day, qty) = event.split_once(' ')?;
+            Some((parse_day(day).ok()?, qty.parse().ok()?))
+        });
+        visit(&inv_id, &mut events);
+    }
+    Ok(())
+}
+
 /// Items deleted after `since`.
 pub async fn tombstones_since(
     conn: &mut AnyConnection,
