@@ -43,10 +43,11 @@ pub struct Db {
 }
 
 /// Page cache per SQLite connection, in KiB: the writer's holds the pages every write touches
-/// (interior b-tree pages, the appending right edges of indexes); readers keep SQLite's default,
-/// since any write empties their caches anyway.
+/// (interior b-tree pages, the appending right edges of indexes). Readers keep a small one: in
+/// WAL mode any commit empties their caches anyway, and eight readers with 2 MiB each held tens
+/// of MiB of server memory for pages they could rarely reuse.
 const SQLITE_WRITER_CACHE_KIB: u32 = 8 * 1024;
-const SQLITE_READER_CACHE_KIB: u32 = 2 * 1024;
+const SQLITE_READER_CACHE_KIB: u32 = 256;
 
 /// WAL pages before a commit also copies them into the database file (SQLite's default is
 /// 1,000). Usage writes land on random index leaves; a longer WAL lets a page changed by many

@@ -63,14 +63,20 @@ impl ItemState {
                 total.qty += qty;
                 total.events = total.events.saturating_add(1);
             }
-            Err(i) => self.days.insert(
-                i,
-                DayTotal {
-                    qty,
-                    day,
-                    events: 1,
-                },
-            ),
+            Err(i) => {
+                // New days are rare (mostly one per item per calendar day): growing by exactly
+                // one costs a copy of the item's days, where doubling would leave every item
+                // written today holding up to twice the memory it needs.
+                self.days.reserve_exact(1);
+                self.days.insert(
+                    i,
+                    DayTotal {
+                        qty,
+                        day,
+                        events: 1,
+                    },
+                )
+            }
         }
     }
 
@@ -320,13 +326,19 @@ async fn refresh(
     let from = NaiveDate::from_num_days_from_ce_opt(state.horizon).unwrap_or(NaiveDate::MIN);
     let (slots, slot_of) = (&mut state.slots, &state.slot_of);
     if full {
+        // Each item's days are gathered in one reused buffer and then copied out at their
+        // exact size: one allocation per item, none grown and shrunk, so loading millions of
+        // events leaves no scattered freed blocks behind in the heap.
+        let mut scratch = ItemState::default();
         store::each_item_usage_upto(conn, household_id, latest, from, |inv_id, events| {
             if let Some(&slot) = slot_of.get(inv_id)
                 && let Some(item) = slots[slot].as_mut()
             {
+                scratch.days.clear();
                 for (day, qty) in events {
-                    item.add_usage(day_number(day), qty);
+                    scratch.add_usage(day_number(day), qty);
                 }
+                item.days = scratch.days.as_slice().to_vec();
             }
         })
         .await?;
@@ -342,9 +354,6 @@ async fn refresh(
         .await?;
     }
     if full {
-        for item in state.slots.iter_mut().flatten() {
-            item.days.shrink_to_fit();
-        }
         state.slots.shrink_to_fit();
         state.slot_of.shrink_to_fit();
     }
