@@ -99,6 +99,36 @@ pub struct Stats {
     pub p50: Duration,
     pub p99: Duration,
     pub max: Duration,
+    /// Share of the machine's CPU time the hypervisor gave to other guests while this ran
+    /// (`steal` in /proc/stat): on shared machines it explains much of the run-to-run spread.
+    pub steal_pct: f64,
+}
+
+/// (steal, total) CPU ticks of the whole machine so far, from /proc/stat.
+pub fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal; guest time is already in user.
+    let total = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), total)
+}
+
+/// Percent of CPU time stolen between two `cpu_ticks` readings.
+pub fn steal_since(before: (u64, u64)) -> f64 {
+    let after = cpu_ticks();
+    let total = after.1.saturating_sub(before.1);
+    if total == 0 {
+        0.0
+    } else {
+        after.0.saturating_sub(before.0) as f64 * 100.0 / total as f64
+    }
 }
 
 impl Stats {
@@ -123,6 +153,7 @@ pub async fn run(
 ) -> Stats {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
+    let ticks = cpu_ticks();
     let mut tasks = Vec::new();
     for client in 0..clients {
         let make = make.clone();
@@ -183,5 +214,6 @@ pub async fn run(
         p50: pick(0.50),
         p99: pick(0.99),
         max: all.last().copied().unwrap_or_default(),
+        steal_pct: steal_since(ticks),
     }
 }

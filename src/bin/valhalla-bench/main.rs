@@ -178,10 +178,11 @@ async fn forecast(args: ForecastArgs) {
             let ids = Arc::new(seeded.item_ids.clone());
             let mut measure = |scenario: &str, stats: load::Stats| {
                 eprintln!(
-                    "[{backend}] {scenario}: {:.0}/s p50 {:?} p99 {:?}",
+                    "[{backend}] {scenario}: {:.0}/s p50 {:?} p99 {:?} (CPU steal {:.0}%)",
                     stats.throughput(),
                     stats.p50,
-                    stats.p99
+                    stats.p99,
+                    stats.steal_pct
                 );
                 rows.push(Row {
                     backend,
@@ -288,13 +289,13 @@ async fn forecast(args: ForecastArgs) {
     }
     println!();
     println!(
-        "| backend | events | scenario | clients | requests | errors | throughput/s | p50 ms | p99 ms | max ms |"
+        "| backend | events | scenario | clients | requests | errors | throughput/s | p50 ms | p99 ms | max ms | CPU steal % |"
     );
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let s = &r.stats;
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} |",
             r.backend,
             r.events,
             r.scenario,
@@ -304,7 +305,8 @@ async fn forecast(args: ForecastArgs) {
             s.throughput(),
             s.p50.as_secs_f64() * 1000.0,
             s.p99.as_secs_f64() * 1000.0,
-            s.max.as_secs_f64() * 1000.0
+            s.max.as_secs_f64() * 1000.0,
+            s.steal_pct
         );
     }
     println!();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 
-use crate::load::{Conn, Stats};
+use crate::load::{self, Conn, Stats};
 use crate::seed::TOKEN;
 use crate::server::Server;
 
@@ -90,6 +90,7 @@ async fn run_one(addr: &str, rate: u64, seconds: u64, ids: Arc<Vec<String>>) -> 
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let start = Instant::now();
+    let ticks = load::cpu_ticks();
     let total = rate * seconds;
     let mut tasks = Vec::with_capacity(total as usize);
     for n in 0..total {
@@ -145,6 +146,7 @@ async fn run_one(addr: &str, rate: u64, seconds: u64, ids: Arc<Vec<String>>) -> 
         p50: pick(0.50),
         p99: pick(0.99),
         max: all.last().copied().unwrap_or_default(),
+        steal_pct: load::steal_since(ticks),
     }
 }
 
@@ -158,8 +160,10 @@ pub async fn run(args: MixedArgs) {
         backends.push(("postgres", Some(pg.clone())));
     }
     let mut failed = false;
-    println!("| backend | rate/s | seconds | requests | errors | p50 ms | p99 ms | max ms |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| backend | rate/s | seconds | requests | errors | p50 ms | p99 ms | max ms | CPU steal % |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (backend, pg) in backends {
         let url = crate::seed::fresh_database(pg.as_deref(), "mixed", &dir).await;
         let seeded = crate::seed::seed(&url, args.items, args.events, today).await;
@@ -173,14 +177,15 @@ pub async fn run(args: MixedArgs) {
         .await;
         server.stop();
         println!(
-            "| {backend} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
+            "| {backend} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} |",
             args.rate,
             args.seconds,
             stats.requests,
             stats.errors,
             stats.p50.as_secs_f64() * 1000.0,
             stats.p99.as_secs_f64() * 1000.0,
-            stats.max.as_secs_f64() * 1000.0
+            stats.max.as_secs_f64() * 1000.0,
+            stats.steal_pct
         );
         if backend == "sqlite" {
             if stats.errors > 0 {
